@@ -1,0 +1,83 @@
+"""Where the ontology, shapes, data and queries live.
+
+Resolution order: an explicit root (``--project``), ``$KGTOOL_PROJECT``, the nearest folder at or above
+the working directory that holds ``ontology/kzcn.ttl``, the checkout this package was installed from
+(editable install), and last the read-only copy bundled into the wheel.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ProjectError
+
+ONTOLOGY_FILE = "ontology/kzcn.ttl"
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+
+    @property
+    def ontology_file(self) -> Path:
+        return self.root / ONTOLOGY_FILE
+
+    @property
+    def shapes_file(self) -> Path:
+        return self.root / "ontology" / "shapes.ttl"
+
+    @property
+    def lint_shapes_file(self) -> Path:
+        return self.root / "ontology" / "lint-shapes.ttl"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def queries_dir(self) -> Path:
+        return self.root / "queries"
+
+    @property
+    def data_files(self) -> list[Path]:
+        files = sorted(self.data_dir.glob("*.ttl"))
+        if not files:
+            raise ProjectError(f"{self.data_dir}: no .ttl data files", hint="is this a kgtool project?")
+        return files
+
+    @property
+    def source_files(self) -> list[Path]:
+        """Everything the graph is built from: the ontology and the data (not the shapes)."""
+        return [self.ontology_file, *self.data_files]
+
+    @property
+    def writable(self) -> bool:
+        return os.access(self.data_dir, os.W_OK) and "_bundled" not in self.root.parts
+
+
+def _is_project(path: Path) -> bool:
+    return (path / ONTOLOGY_FILE).is_file() and (path / "data").is_dir()
+
+
+def find_project(root: str | os.PathLike[str] | None = None) -> Project:
+    if root is not None:
+        path = Path(root).resolve()
+        if not _is_project(path):
+            raise ProjectError(f"{path}: not a kgtool project", hint=f"it needs {ONTOLOGY_FILE} and data/")
+        return Project(path)
+    env = os.environ.get("KGTOOL_PROJECT")
+    if env:
+        return find_project(env)
+    here = Path.cwd().resolve()
+    for candidate in (here, *here.parents):
+        if _is_project(candidate):
+            return Project(candidate)
+    package_dir = Path(__file__).resolve().parent
+    for candidate in (package_dir.parent, package_dir / "_bundled"):
+        if _is_project(candidate):
+            return Project(candidate)
+    raise ProjectError(
+        "no kgtool project found", hint="run inside the checkout, or pass --project DIR / set KGTOOL_PROJECT"
+    )

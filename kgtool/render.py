@@ -1,0 +1,135 @@
+"""Rendering query results as a table, CSV, TSV, JSON (SPARQL 1.1 results) or Markdown.
+
+Works on engine-neutral :mod:`kgtool.terms` values only, so it serves every engine alike.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+
+from .errors import UsageError
+from .namespaces import shorten
+from .terms import XSD, AskResult, GraphResult, QueryResult, SelectResult, Term
+
+SELECT_FORMATS = ("table", "csv", "tsv", "json", "md")
+GRAPH_FORMATS = ("ttl", "nt", "jsonld")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def display(term: Term | None) -> str:
+    """How a human reads a term: prefixed IRIs, the literal's text."""
+    if term is None:
+        return ""
+    if term.kind == "iri":
+        return shorten(term.value)
+    if term.kind == "bnode":
+        return f"_:{term.value}"
+    return term.value
+
+
+def render(result: QueryResult, fmt: str = "table", width: int | None = None) -> str:
+    if isinstance(result, GraphResult):
+        return render_graph(result, "ttl" if fmt in SELECT_FORMATS else fmt)
+    if isinstance(result, AskResult):
+        if fmt == "json":
+            return json.dumps({"head": {}, "boolean": result.value}) + "\n"
+        return ("yes" if result.value else "no") + "\n"
+    if fmt not in SELECT_FORMATS:
+        raise UsageError(f"unknown result format {fmt!r}", hint=f"choose one of: {', '.join(SELECT_FORMATS)}")
+    return _SELECT_RENDERERS[fmt](result, width)
+
+
+def _table(result: SelectResult, width: int | None) -> str:
+    cells = [[display(t) for t in row] for row in result.rows]
+    headers = list(result.variables)
+    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
+    limit = width or shutil.get_terminal_size((200, 24)).columns
+    widths = _fit(widths, limit)
+
+    def line(values: list[str]) -> str:
+        return " | ".join(_clip(v, w).ljust(w) for v, w in zip(values, widths, strict=True)).rstrip()
+
+    out = [line(headers), "-+-".join("-" * w for w in widths)]
+    out += [line(r) for r in cells]
+    out.append(f"({len(cells)} row{'s' if len(cells) != 1 else ''})")
+    return "\n".join(out) + "\n"
+
+
+def _fit(widths: list[int], limit: int) -> list[int]:
+    """Shrink the widest columns until the table fits the terminal (never below 12 characters)."""
+    widths = list(widths)
+    while sum(widths) + 3 * (len(widths) - 1) > limit and max(widths) > 12:
+        widest = widths.index(max(widths))
+        widths[widest] -= 1
+    return widths
+
+
+def _clip(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+
+
+def _csv(result: SelectResult, _width: int | None) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(result.variables)
+    for row in result.rows:
+        writer.writerow([_spreadsheet_safe("" if t is None else t.value) for t in row])
+    return buffer.getvalue()
+
+
+def _spreadsheet_safe(text: str) -> str:
+    """Neutralise formula injection: a cell a spreadsheet would evaluate gets a leading quote."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _tsv(result: SelectResult, _width: int | None) -> str:
+    lines = ["\t".join("?" + v for v in result.variables)]
+    lines += ["\t".join("" if t is None else t.n3() for t in row) for row in result.rows]
+    return "\n".join(lines) + "\n"
+
+
+def _json(result: SelectResult, _width: int | None) -> str:
+    def encode(term: Term) -> dict[str, str]:
+        if term.kind == "iri":
+            return {"type": "uri", "value": term.value}
+        if term.kind == "bnode":
+            return {"type": "bnode", "value": term.value}
+        out = {"type": "literal", "value": term.value}
+        if term.lang:
+            out["xml:lang"] = term.lang
+        elif term.datatype and term.datatype != XSD + "string":
+            out["datatype"] = term.datatype
+        return out
+
+    bindings = [
+        {v: encode(t) for v, t in zip(result.variables, row, strict=True) if t is not None} for row in result.rows
+    ]
+    doc = {"head": {"vars": result.variables}, "results": {"bindings": bindings}}
+    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+
+
+def _md(result: SelectResult, _width: int | None) -> str:
+    def cell(term: Term | None) -> str:
+        return display(term).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(result.variables) + " |", "|" + "---|" * len(result.variables)]
+    lines += ["| " + " | ".join(cell(t) for t in row) + " |" for row in result.rows]
+    return "\n".join(lines) + "\n"
+
+
+_SELECT_RENDERERS = {"table": _table, "csv": _csv, "tsv": _tsv, "json": _json, "md": _md}
+
+
+def render_graph(result: GraphResult, fmt: str = "ttl") -> str:
+    if fmt == "nt":
+        return "".join(line + "\n" for line in result.ntriples)
+    from .export import serialize
+    from .loading import new_graph
+
+    graph = new_graph()
+    graph.parse(data="\n".join(result.ntriples), format="nt")
+    return serialize(graph, fmt)
