@@ -33,7 +33,8 @@ def canonical(graph: Graph) -> Graph:
 
         graph = to_canonical_graph(graph)
     ordered = new_graph()
-    ordered.parse(data=serialize_ntriples_sorted(graph), format="nt")
+    for triple in sorted(graph, key=lambda t: tuple(term.n3() for term in t)):
+        ordered.add(triple)
     return ordered
 
 
@@ -65,14 +66,21 @@ def serialize_dataset(graphs: LoadedGraphs, ontology: Graph) -> str:
     return dataset.serialize(format="trig")
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write via a temporary file in the same folder and rename: readers see old or new, never half."""
+def write_atomically(path: Path, text: str | bytes) -> None:
+    """Write via a temporary file in the same folder and rename: readers see old or new, never half.
+
+    ``text`` is written as UTF-8; ``bytes`` (a PNG picture) as they are.
+    """
     directory = path.resolve().parent
     if not directory.is_dir():
         raise InputError(f"{path}: folder {directory} does not exist")
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+        if isinstance(text, bytes):
+            handle = os.fdopen(fd, "wb")
+        else:
+            handle = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+        with handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())

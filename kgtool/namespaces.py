@@ -9,7 +9,7 @@ INSTANCE_BASE = BASE + "id/"
 #: Instance prefixes: one per kind of entity (data/MODELLING.md).
 INSTANCE_KINDS = (
     "person", "organization", "place", "agreement", "event", "series", "anniversary", "partnership",
-    "program", "work", "initiative", "figure", "source", "position", "concept",
+    "program", "work", "initiative", "figure", "source", "position", "concept", "award",
 )
 
 PREFIXES: dict[str, str] = {

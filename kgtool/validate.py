@@ -34,7 +34,7 @@ def shacl_findings(data: Graph, shapes: Graph, labels: Graph | None = None) -> t
             focus=_term_text(focus),
             focus_label=label_of(label_source, focus),
             path=str(path) if isinstance(path, URIRef) else "",
-            value=value.n3() if value is not None else "",
+            value=value.n3() if value is not None and value != focus else "",
             source_shape=_term_text(shape),
         ))
     findings.sort(key=lambda f: (f.focus, f.path, f.message, f.value))
