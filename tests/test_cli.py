@@ -1,0 +1,155 @@
+"""The CLI's own behaviour: help, errors without tracebacks, export, reason, stats, sparql safety."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from rdflib import Dataset, Graph
+
+from helpers import REPO, run_cli, tree_digest
+from kgtool.cli import cli
+
+COMMANDS = sorted(cli.commands)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_with_an_example(command):
+    out = run_cli(command, "--help").stdout
+    assert "Example" in out, f"`kgtool {command} --help` shows no example"
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_is_in_the_readme(command):
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert f"kgtool {command}" in readme
+
+
+def test_unknown_project_is_a_one_line_error_with_exit_2(tmp_path):
+    result = run_cli("--project", str(tmp_path), "stats", exit_code=2)
+    assert "not a kgtool project" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_usage_error_exit_2():
+    run_cli("export", "--format", "nope", exit_code=2)
+
+
+@pytest.mark.parametrize("fmt,reader", [
+    ("ttl", "turtle"), ("nt", "nt"), ("jsonld", "json-ld"), ("xml", "xml"),
+])
+def test_export_round_trips_to_the_same_graph(fmt, reader):
+    out = run_cli("export", "--format", fmt).stdout
+    graph = Graph().parse(data=out, format=reader)
+    reference = Graph().parse(data=run_cli("export", "--format", "nt").stdout, format="nt")
+    assert len(graph) > 2000
+    assert len(graph) == len(reference)
+
+
+def test_trig_export_keeps_ontology_data_and_inferences_apart():
+    dataset = Dataset()
+    dataset.parse(data=run_cli("export", "--format", "trig").stdout, format="trig")
+    names = {str(g.identifier) for g in dataset.graphs() if len(g)}
+    assert {"https://w3id.org/kzcn/graph/ontology", "https://w3id.org/kzcn/graph/asserted",
+            "https://w3id.org/kzcn/graph/inferred"} <= names
+
+
+@pytest.mark.parametrize("fmt", ["ttl", "nt", "jsonld", "trig", "xml"])
+def test_export_is_byte_for_byte_deterministic_across_processes(fmt, tmp_path):
+    outputs = []
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        target = tmp_path / f"out-{seed}.{fmt}"
+        subprocess.run([sys.executable, "-m", "kgtool", "export", "--format", fmt, "--inferred",
+                        "-o", str(target)], check=True, cwd=REPO, env=env)
+        outputs.append(target.read_bytes())
+    assert outputs[0] == outputs[1]
+    assert len(outputs[0]) > 1000
+
+
+def test_reason_prints_inferences_and_never_writes_into_data(tmp_path):
+    before = tree_digest(REPO / "data")
+    out = tmp_path / "inferred.ttl"
+    run_cli("reason", "-o", str(out))
+    inferred = Graph().parse(out)
+    assert len(inferred) > 100
+    asserted = Graph().parse(data=run_cli("export", "--format", "nt").stdout, format="nt")
+    assert not any(t in asserted for t in inferred), "reason output repeats asserted triples"
+    assert tree_digest(REPO / "data") == before
+
+
+def test_stats_counts_are_consistent():
+    stats = json.loads(run_cli("stats", "--format", "json").stdout)
+    assert stats["data_triples"] > 1000
+    assert stats["per_class"]["kzcn:ConfuciusInstitute"] == 5
+    assert stats["dated_events"] > 20
+    assert sum(stats["events_per_year"].values()) == stats["dated_events"]
+    assert set(stats["facts_per_source"]) == {"source:article-000", "source:article-002"}
+    assert "entities per class" in run_cli("stats").stdout
+
+
+def test_lint_command_conforms():
+    assert "conforms" in run_cli("lint").stdout
+
+
+def test_validate_bundled_data_exit_0_and_formats():
+    assert "bundled data: conforms" in run_cli("validate").stdout
+    doc = json.loads(run_cli("validate", "--format", "json").stdout)
+    assert doc["conforms"] is True
+    report = Graph().parse(data=run_cli("validate", "--format", "ttl").stdout, format="turtle")
+    assert len(report) >= 2
+
+
+def test_sparql_from_stdin_with_predeclared_prefixes():
+    query = "SELECT ?ci WHERE { ?ci a kzcn:ConfuciusInstitute } ORDER BY ?ci"
+    out = run_cli("sparql", "-", "--format", "csv", input=query).stdout
+    assert len(out.strip().splitlines()) == 6
+
+
+def test_sparql_ask_and_construct():
+    assert run_cli("sparql", "-", input="ASK { place:almaty a kzcn:City }").stdout.strip() == "yes"
+    out = run_cli("sparql", "-", input="CONSTRUCT { ?s a kzcn:City } WHERE { ?s a kzcn:City }").stdout
+    assert len(Graph().parse(data=out, format="turtle")) > 3
+
+
+@pytest.mark.parametrize("query,word", [
+    ("SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }", "SERVICE"),
+    ("SELECT * FROM <file:///etc/passwd> WHERE { ?s ?p ?o }", "FROM"),
+    ("SELECT * FROM NAMED <http://example.org/g> WHERE { ?s ?p ?o }", "FROM"),
+    ("LOAD <http://example.org/data.ttl>", "LOAD"),
+    ("INSERT DATA { <urn:a> <urn:b> <urn:c> }", "INSERT"),
+    ("DELETE WHERE { ?s ?p ?o }", "DELETE"),
+    ("DROP ALL", "DROP"),
+])
+def test_sparql_refuses_network_disk_and_updates_before_evaluation(query, word):
+    result = run_cli("sparql", "-", input=query, exit_code=2)
+    assert word in result.stderr and "refused" in result.stderr
+
+
+def test_keywords_inside_strings_iris_and_variables_are_not_refused():
+    query = 'SELECT ?from WHERE { BIND("SERVICE FROM LOAD" AS ?from) }'
+    assert "SERVICE FROM LOAD" in run_cli("sparql", "-", input=query).stdout
+
+
+def test_sparql_syntax_error_is_exit_1_without_traceback():
+    result = run_cli("sparql", "-", input="SELECT ?x WHERE { ?x ", exit_code=1)
+    assert "query failed" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_sparql_missing_and_non_utf8_files_are_exit_2(tmp_path):
+    assert "no such query file" in run_cli("sparql", str(tmp_path / "nope.rq"), exit_code=2).stderr
+    bad = tmp_path / "bad.rq"
+    bad.write_bytes("SELECT * WHERE { ?s ?p 'é' }".encode("latin-1"))
+    assert "not UTF-8" in run_cli("sparql", str(bad), exit_code=2).stderr
+
+
+def test_output_file_is_written_only_on_success(tmp_path):
+    target = tmp_path / "result.csv"
+    run_cli("sparql", "-", "-o", str(target), input="SELECT ?x WHERE { ?x ", exit_code=1)
+    assert not target.exists()
+    run_cli("sparql", "-", "-o", str(target), "--format", "csv", input="SELECT ?c WHERE { ?c a kzcn:City }")
+    assert target.read_bytes().startswith(b"c\r\n")
