@@ -64,6 +64,21 @@ def _project(ctx: click.Context):
     return find_project(ctx.obj.get("project_dir"))
 
 
+_ENGINE_OPTION = click.option(
+    "--engine", type=click.Choice(["oxigraph", "rdflib"]), envvar="KGTOOL_ENGINE",
+    help="Query engine: oxigraph (default: the cached store) or rdflib (in memory). Env: KGTOOL_ENGINE.")
+
+
+def _limit_options(command):
+    """--timeout and --max-rows, shared by every command that runs a query (kgtool.limits)."""
+    from .limits import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT
+
+    command = click.option("--max-rows", type=click.IntRange(min=0), default=DEFAULT_MAX_ROWS,
+                           show_default=True, help="Refuse a result with more rows (0: no cap).")(command)
+    return click.option("--timeout", type=click.FloatRange(min=0), default=DEFAULT_TIMEOUT, show_default=True,
+                        metavar="SECONDS", help="Stop the query after this long (0: no limit).")(command)
+
+
 def _emit(text: str, output: str | None) -> None:
     """Print, or write atomically to a file (no half-written output on failure)."""
     if output and output != "-":
@@ -100,17 +115,23 @@ def queries_cmd(ctx: click.Context, fmt: str) -> None:
               help="Result format (ttl/nt/jsonld for CONSTRUCT and DESCRIBE).")
 @click.option("--no-inference", is_flag=True, help="Query the asserted triples only, without OWL RL inferences.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE instead of stdout.")
+@click.option("--endpoint", metavar="URL", help="Run it on this SPARQL 1.1 endpoint instead of locally.")
+@_ENGINE_OPTION
+@_limit_options
 @click.pass_context
 def query_cmd(ctx: click.Context, name: str, params: tuple[tuple[str, str], ...], fmt: str,
-              no_inference: bool, output: str | None) -> None:
+              no_inference: bool, output: str | None, endpoint: str | None, engine: str | None,
+              timeout: float, max_rows: int) -> None:
     """Run the canned query NAME.
 
     \b
     Examples:
       kgtool query ci-partners
-      kgtool query events-by-year -p from 2016 -p to 2022 --format csv
+      kgtool query events -p from 2016 -p to 2022 --format csv
       kgtool query actor-activity -p actor organization:embassy-of-kazakhstan-in-china
+      kgtool query ci-partners --endpoint http://localhost:7878/query
     """
+    from .limits import run_limited
     from .render import render
     from .run import run_canned
 
@@ -119,7 +140,18 @@ def query_cmd(ctx: click.Context, name: str, params: tuple[tuple[str, str], ...]
         if key in values:
             raise UsageError(f"parameter {key!r} given twice")
         values[key] = value
-    _query, result = run_canned(_project(ctx), name, values, inference=not no_inference)
+    if endpoint and no_inference:
+        raise UsageError("--no-inference does not apply to --endpoint", hint="push with --no-inference")
+    if endpoint:
+        from .remote import run_remote  # only here: it imports the HTTP stack
+    else:
+        from .run import prepare_store  # the cache is built outside the query's time and memory limits
+
+        prepare_store(_project(ctx), not no_inference, engine)
+    runner, how = ((run_remote, {"endpoint": endpoint}) if endpoint
+                   else (run_canned, {"inference": not no_inference, "engine": engine}))
+    _query, result = run_limited(runner, _project(ctx), name, values, timeout=timeout, max_rows=max_rows,
+                                 **how)
     _emit(render(result, fmt), output)
 
 
@@ -129,8 +161,11 @@ def query_cmd(ctx: click.Context, name: str, params: tuple[tuple[str, str], ...]
               type=click.Choice(["table", "csv", "tsv", "json", "md", "ttl", "nt", "jsonld"]))
 @click.option("--no-inference", is_flag=True, help="Query the asserted triples only.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE instead of stdout.")
+@_ENGINE_OPTION
+@_limit_options
 @click.pass_context
-def sparql_cmd(ctx: click.Context, source: str, fmt: str, no_inference: bool, output: str | None) -> None:
+def sparql_cmd(ctx: click.Context, source: str, fmt: str, no_inference: bool, output: str | None,
+               engine: str | None, timeout: float, max_rows: int) -> None:
     """Run an ad-hoc SELECT, ASK, CONSTRUCT or DESCRIBE query from FILE (or - for stdin).
 
     The project's prefixes (kzcn:, place:, organization: …) are predeclared. SERVICE, FROM, LOAD and
@@ -140,11 +175,16 @@ def sparql_cmd(ctx: click.Context, source: str, fmt: str, no_inference: bool, ou
     Example:
       echo 'SELECT ?ci WHERE { ?ci a kzcn:ConfuciusInstitute }' | kgtool sparql -
     """
+    from .limits import run_limited
     from .render import render
     from .run import run_sparql
 
     text = _read_query_source(source)
-    result = run_sparql(_project(ctx), text, origin=source, inference=not no_inference)
+    from .run import prepare_store  # the cache is built outside the query's time and memory limits
+
+    prepare_store(_project(ctx), not no_inference, engine)
+    result = run_limited(run_sparql, _project(ctx), text, origin=source, inference=not no_inference,
+                         engine=engine, timeout=timeout, max_rows=max_rows)
     _emit(render(result, fmt), output)
 
 
@@ -253,19 +293,136 @@ def reason_cmd(ctx: click.Context, fmt: str, output: str | None) -> None:
 
 
 @cli.command("stats", context_settings=CONTEXT)
-@click.option("-f", "--format", "fmt", default="text", show_default=True, type=click.Choice(["text", "json"]))
+@click.option("-f", "--format", "fmt", default="text", show_default=True,
+              type=click.Choice(["text", "json", "ttl"]),
+              help="ttl: the dataset described in VoID (triples, entities per class, properties, links).")
 @click.pass_context
 def stats_cmd(ctx: click.Context, fmt: str) -> None:
     """Triples, entities per class, events per year and facts per source.
 
     \b
-    Example:
+    Examples:
       kgtool stats
+      kgtool stats --format ttl > void.ttl
     """
+    if fmt == "ttl":
+        from .void import render_void
+
+        click.echo(render_void(_project(ctx)), nl=False)
+        return
     from .stats import compute_stats, render_stats_json, render_stats_text
 
     stats = compute_stats(_project(ctx))
     click.echo((render_stats_json if fmt == "json" else render_stats_text)(stats), nl=False)
+
+
+PICTURE_SUFFIXES = {".svg": "svg", ".png": "png", ".html": "html", ".htm": "html", ".dot": "dot",
+                    ".gv": "dot", ".graphml": "graphml"}
+
+
+def _picture_format(fmt: str | None, output: str, choices: tuple[str, ...]) -> str:
+    """The --format given, else the one the output file's name says."""
+    if fmt:
+        return fmt
+    guessed = PICTURE_SUFFIXES.get(Path(output).suffix.lower(), "svg" if output == "-" else None)
+    if guessed not in choices:
+        raise UsageError(f"cannot tell the format from {output!r}",
+                         hint=f"add --format ({', '.join(choices)})")
+    return guessed
+
+
+def _write_picture(payload: str | bytes, output: str) -> None:
+    if output == "-":
+        if isinstance(payload, bytes):
+            raise UsageError("PNG is not written to the terminal", hint="give -o FILE.png")
+        click.echo(payload, nl=False)
+        return
+    from .export import write_atomically
+
+    write_atomically(Path(output), payload)
+
+
+@cli.command("timeline", context_settings=CONTEXT)
+@click.option("--from", "start", type=int, metavar="YEAR",
+              help="First year shown (default: the earliest item).")
+@click.option("--to", "end", type=int, metavar="YEAR", help="Last year shown (default: the latest item).")
+@click.option("--type", "kind", metavar="TYPE",
+              help="Only this kind (and its subkinds): agreement, memorandum, concert, 'culture days', …")
+@click.option("-f", "--format", "fmt", type=click.Choice(["svg", "png", "html"]),
+              help="Default: from the file name (.svg, .png, .html).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, allow_dash=True),
+              help="Write to FILE (atomically); - prints SVG or HTML.")
+@click.pass_context
+def timeline_cmd(ctx: click.Context, start: int | None, end: int | None, kind: str | None, fmt: str | None,
+                 output: str) -> None:
+    """Draw the events and agreements on a time axis, one lane per kind, with the Belt and Road launch
+    and the anniversaries of diplomatic relations marked. PNG needs kgtool[viz].
+
+    \b
+    Examples:
+      kgtool timeline -o timeline.svg
+      kgtool timeline --from 2013 --to 2023 --type concert -o concerts.png
+      kgtool timeline -o timeline.html
+    """
+    from .timeline import FORMATS, render_timeline
+
+    picture_format = _picture_format(fmt, output, FORMATS)
+    _write_picture(render_timeline(_project(ctx), picture_format, start, end, kind), output)
+
+
+@cli.command("graph", context_settings=CONTEXT)
+@click.option("--focus", metavar="IRI",
+              help="Draw what is linked to this entity, e.g. place:almaty. "
+                   "Default: the Confucius Institutes.")
+@click.option("--depth", type=click.IntRange(min=0), default=1, show_default=True,
+              help="Steps from the focus, following links both ways.")
+@click.option("--max-nodes", type=click.IntRange(min=1), default=150, show_default=True,
+              help="Keep at most this many nodes, the nearest first.")
+@click.option("-f", "--format", "fmt", type=click.Choice(["svg", "png", "dot", "graphml"]),
+              help="Default: from the file name (.svg, .png, .dot, .graphml).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, allow_dash=True),
+              help="Write to FILE (atomically); - prints SVG, DOT or GraphML.")
+@click.pass_context
+def graph_cmd(ctx: click.Context, focus: str | None, depth: int, max_nodes: int, fmt: str | None,
+              output: str) -> None:
+    """Draw the network of actors, agreements, events and partnerships, labelled and coloured by kind.
+    PNG and GraphML need kgtool[viz].
+
+    \b
+    Examples:
+      kgtool graph -o confucius-institutes.svg
+      kgtool graph --focus place:almaty --depth 1 -o almaty.png
+      kgtool graph --focus organization:confucius-institute-at-enu --depth 2 -o enu.graphml
+    """
+    from .network import FORMATS, build_network, render_network
+
+    picture_format = _picture_format(fmt, output, FORMATS)
+    network = build_network(_project(ctx), focus=focus, depth=depth, max_nodes=max_nodes)
+    if network.note:
+        click.echo(f"kgtool: note: {network.note}", err=True)
+    _write_picture(render_network(network, picture_format), output)
+
+
+@cli.command("docs", context_settings=CONTEXT)
+@click.option("-o", "--output", "folder", required=True, type=click.Path(file_okay=False),
+              help="Folder to write index.html, ontology.html, queries.html and void.ttl into.")
+@click.pass_context
+def docs_cmd(ctx: click.Context, folder: str) -> None:
+    """Write HTML documentation: the ontology with its shapes and examples, and every canned query with
+    its result on the bundled data. Exit 1 when a query fails.
+
+    \b
+    Example:
+      kgtool docs -o site/
+    """
+    from .docs import build_docs, write_docs
+
+    docs = build_docs(_project(ctx))
+    written = write_docs(docs, Path(folder))
+    for problem in docs.problems:
+        click.echo(f"kgtool: error: {problem}", err=True)
+    click.echo(f"kgtool: wrote {len(written)} files to {folder} (open index.html)", err=True)
+    ctx.exit(int(ExitCode.PROBLEMS if docs.problems else ExitCode.OK))
 
 
 @cli.command("lint", context_settings=CONTEXT)
@@ -284,6 +441,71 @@ def lint_cmd(ctx: click.Context, fmt: str) -> None:
     report = lint_ontology(_project(ctx))
     click.echo(RENDERERS[fmt](report), nl=False)
     ctx.exit(int(ExitCode.OK if report.conforms else ExitCode.PROBLEMS))
+
+
+@cli.command("serve", context_settings=CONTEXT)
+@click.option("--host", help="Address to listen on. Default 127.0.0.1 (this machine only); naming any other "
+                             "address exposes the endpoint to the network.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True)
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True, metavar="SECONDS",
+              help="Time limit per query.")
+@click.option("--max-rows", type=click.IntRange(min=1), default=10_000, show_default=True,
+              help="Refuse results with more rows.")
+@click.option("--max-concurrent", type=click.IntRange(min=1), default=4, show_default=True,
+              help="Queries at once; more are answered 503.")
+@click.option("--no-inference", is_flag=True, help="Serve the asserted triples only.")
+@_ENGINE_OPTION
+@click.pass_context
+def serve_cmd(ctx: click.Context, host: str | None, port: int, timeout: float, max_rows: int,
+              max_concurrent: int, no_inference: bool, engine: str | None) -> None:
+    """Serve a read-only SPARQL endpoint (/sparql) and a web UI (/) over the graph, until Ctrl-C.
+
+    \b
+    Examples:
+      kgtool serve
+      kgtool serve --port 8080 --timeout 5
+      curl -H 'Accept: text/csv' 'http://127.0.0.1:8765/sparql?query=ASK%7B%3Fs%20%3Fp%20%3Fo%7D'
+    """
+    import logging
+
+    from .server import ServerConfig, serve
+
+    logging.basicConfig(level=logging.INFO, format="kgtool: %(message)s")
+    config = ServerConfig(host=host or "127.0.0.1", port=port, allow_remote=host is not None, timeout=timeout,
+                          max_rows=max_rows, max_concurrent=max_concurrent, inference=not no_inference,
+                          engine=engine)
+    serve(_project(ctx), config, announce=lambda text: click.echo(f"kgtool: {text}", err=True))
+
+
+@cli.command("push", context_settings=CONTEXT)
+@click.option("--endpoint", required=True, metavar="URL",
+              help="Graph Store Protocol URL, e.g. http://localhost:7878/store (Oxigraph) or "
+                   "http://localhost:3030/ds/data (Fuseki).")
+@click.option("--graph", metavar="IRI", help="Write this named graph (default: the default graph).")
+@click.option("--append", is_flag=True, help="Add to the graph (POST) instead of replacing it (PUT).")
+@click.option("--no-inference", is_flag=True, help="Push the asserted triples only, without inferences.")
+@click.option("-f", "--format", "fmt", type=click.Choice(["ttl", "nt"]), default="ttl", show_default=True,
+              help="Upload as Turtle (every store reads it) or N-Triples.")
+@click.option("--timeout", type=click.FloatRange(min=0), default=120.0, show_default=True, metavar="SECONDS",
+              help="Give up when the store stays silent this long (0: wait).")
+@click.pass_context
+def push_cmd(ctx: click.Context, endpoint: str, graph: str | None, append: bool, no_inference: bool, fmt: str,
+             timeout: float) -> None:
+    """Upload ontology, data and inferences to a triple store (SPARQL 1.1 Graph Store Protocol).
+
+    Then `kgtool query NAME --endpoint QUERY-URL` runs the canned queries there. Credentials, when the
+    store needs them, come from $KGTOOL_ENDPOINT_AUTH ("user:password").
+
+    \b
+    Example:
+      kgtool push --endpoint http://localhost:7878/store
+      kgtool query ci-partners --endpoint http://localhost:7878/query
+    """
+    from .remote import push_project
+
+    report = push_project(_project(ctx), endpoint, graph=graph, inference=not no_inference, fmt=fmt,
+                          append=append, timeout=timeout)
+    click.echo(report.summary(), nl=False)
 
 
 def main() -> None:

@@ -123,6 +123,8 @@ def write_atomically(path: Path, text: str | bytes) -> None:
         raise InputError(f"{path}: folder {directory} does not exist")
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        # mkstemp makes the file private (0600); give it the mode of the file it replaces, or rw-r--r--.
+        os.fchmod(fd, path.stat().st_mode & 0o777 if path.exists() else 0o644)
         if isinstance(text, bytes):
             handle = os.fdopen(fd, "wb")
         else:

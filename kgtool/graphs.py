@@ -1,4 +1,9 @@
-"""Building the graph users query: ontology + data, plus the cached OWL RL inferences."""
+"""Building the rdflib graph users query: ontology + data, plus the cached OWL RL inferences.
+
+The inferences come from the project's snapshot (:mod:`kgtool.snapshot`), computed once per change of the
+inputs by the fast reasoner (:mod:`kgtool.rules`, proven equal to owlrl by the tests) and kept in the
+cache outside the repository; this module only parses them into rdflib.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,6 @@ from dataclasses import dataclass
 
 from rdflib import Graph
 
-from .closure import inputs_key, read_cached, write_cached
 from .loading import new_graph, parse_files
 from .project import Project
 
@@ -30,17 +34,14 @@ def load_asserted(project: Project) -> Graph:
 
 
 def inferred_triples(project: Project, asserted: Graph | None = None) -> Graph:
-    """The closure's new triples, from the cache when the inputs are unchanged."""
-    key = inputs_key(project.source_files, salt="owlrl")
-    cached = read_cached(key)
-    if cached is not None:
-        graph = new_graph()
-        graph.parse(data=cached.decode("utf-8"), format="nt")
-        return graph
-    from .reason import infer
+    """The closure's new triples, from the project's snapshot (built first if the inputs changed).
 
-    graph = infer(asserted if asserted is not None else load_asserted(project))
-    write_cached(key, serialize_ntriples_sorted(graph).encode("utf-8"))
+    ``asserted`` is accepted for compatibility and not needed: the snapshot is keyed by the files' bytes.
+    """
+    from .snapshot import get_snapshot
+
+    graph = new_graph()
+    graph.parse(get_snapshot(project).inferred_file, format="nt")
     return graph
 
 
@@ -50,7 +51,21 @@ def load_graphs(project: Project, inference: bool = True) -> LoadedGraphs:
     return LoadedGraphs(asserted, inferred)
 
 
+def infer_with_owlrl(project: Project) -> set[tuple[str, str, str]]:
+    """The reference reasoner's inferences as N-Triples term strings (used when kgtool.rules cannot)."""
+    import pyoxigraph as ox
+
+    from .reason import infer
+
+    data = infer(load_asserted(project)).serialize(format="nt")
+    return {(str(t.subject), str(t.predicate), str(t.object))
+            for t in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)}
+
+
 def serialize_ntriples_sorted(graph: Graph) -> str:
-    """N-Triples, one line per triple, sorted: the deterministic form used for caches and diffs."""
-    lines = {f"{s.n3()} {p.n3()} {o.n3()} .\n" for s, p, o in graph}
-    return "".join(sorted(lines))
+    """N-Triples, one line per triple, sorted: the deterministic form used for caches and diffs.
+
+    rdflib's N-Triples writer escapes newlines in literals (``n3()`` would write a triple-quoted string,
+    which is Turtle but not N-Triples)."""
+    lines = {line for line in graph.serialize(format="nt").split("\n") if line.strip()}
+    return "".join(line + "\n" for line in sorted(lines))

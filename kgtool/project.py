@@ -3,6 +3,9 @@
 Resolution order: an explicit root (``--project``), ``$KGTOOL_PROJECT``, the nearest folder at or above
 the working directory that holds ``ontology/kzcn.ttl``, the checkout this package was installed from
 (editable install), and last the read-only copy bundled into the wheel.
+
+Reading the data files first finishes a merge that a crash interrupted after its commit point, so no
+reader ever sees a mix of old and new theme files.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ class Project:
 
     @property
     def data_files(self) -> list[Path]:
+        self._finish_interrupted_merge()
         files = sorted(self.data_dir.glob("*.ttl"))
         if not files:
             raise ProjectError(f"{self.data_dir}: no .ttl data files", hint="is this a kgtool project?")
@@ -51,6 +55,23 @@ class Project:
     def source_files(self) -> list[Path]:
         """Everything the graph is built from: the ontology and the data (not the shapes)."""
         return [self.ontology_file, *self.data_files]
+
+    def _finish_interrupted_merge(self) -> None:
+        """A merge killed after its commit point left a journal: finish it before anyone reads data/.
+
+        Without this a reader could see some theme files new and some old (kgtool.commit). Waiting for
+        the merge lock also makes readers wait out a merge that is renaming files right now.
+        """
+        from .commit import JOURNAL_NAME, merge_lock, recover
+
+        if not (self.data_dir / JOURNAL_NAME).exists():
+            return
+        if not self.writable:
+            raise ProjectError(f"{self.data_dir}: an interrupted merge left a journal",
+                               hint="run `kgtool add` on a writable copy to finish it")
+        with merge_lock(self):
+            if (self.data_dir / JOURNAL_NAME).exists():
+                recover(self)
 
     @property
     def writable(self) -> bool:

@@ -73,9 +73,19 @@ def render_text(report: Report) -> str:
         for f in sorted(findings, key=lambda f: (order.get(f.severity, 9), f.line or 0, f.message)):
             where = f"{f.location()}: " if f.location() else ""
             what = f" [{shorten(f.path)}]" if f.path else ""
-            value = f" value {f.value}" if f.value else ""
+            value = f" value {_display_value(f.value)}" if f.value else ""
             lines.append(f"  {f.severity.lower()}: {where}{f.message}{what}{value}")
     return "\n".join(lines) + "\n"
+
+
+def _display_value(value: str) -> str:
+    """A value in N-Triples form, its IRI (or a literal's datatype) shortened by the project prefixes."""
+    if value.startswith("<") and value.endswith(">"):
+        return shorten(value[1:-1])
+    text, marker, datatype = value.rpartition("^^<")
+    if marker and datatype.endswith(">"):
+        return f"{text}^^{shorten(datatype[:-1])}"
+    return value
 
 
 def render_json(report: Report) -> str:
@@ -92,7 +102,7 @@ def render_json(report: Report) -> str:
 def render_turtle(report: Report) -> str:
     """The report as a SHACL sh:ValidationReport, so SHACL tools can read it."""
     from rdflib import BNode, Literal, URIRef
-    from rdflib.namespace import RDF, SH
+    from rdflib.namespace import RDF, RDFS, SH
 
     from .export import canonical
     from .loading import new_graph
@@ -115,6 +125,8 @@ def render_turtle(report: Report) -> str:
             graph.add((node, SH.value, Literal(f.value)))
         if f.source_shape and not f.source_shape.startswith("_:"):
             graph.add((node, SH.sourceShape, URIRef(f.source_shape)))
+        if f.location():  # where in the contribution, for people (SHACL has no term for it)
+            graph.add((node, RDFS.comment, Literal(f"{f.stage} stage, at {f.location()}")))
     return canonical(graph).serialize(format="turtle")
 
 

@@ -1,40 +1,118 @@
-"""Running canned and ad-hoc queries against the project's graph."""
+"""Running canned and ad-hoc queries against the project's graph.
+
+The cold path of ``kgtool query NAME`` is kept light: it reads only ``queries/NAME.rq`` (its parsed header
+cached by content, so PyYAML is not imported), opens the project's cached snapshot with pyoxigraph and
+never imports rdflib, pyshacl or owlrl (a test checks it) unless the cache must be rebuilt.
+"""
 
 from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from dataclasses import asdict
+from pathlib import Path
 
 from .errors import UsageError
 from .namespaces import sparql_prologue
 from .project import Project
-from .queries import Catalogue, Query, query_form
+from .queries import Catalogue, Param, Query, parse_query_file, query_form
 from .safety import check_query_safety
-from .store import Store, check_engine
+from .store import DEFAULT_ENGINE, Store, check_engine
 from .terms import QueryResult
 
 MAX_QUERY_BYTES = 1_000_000
 
 
-def open_store(project: Project, inference: bool = True, engine: str = "rdflib") -> Store:
-    check_engine(engine)
+def default_engine() -> str:
+    """The engine used when none is named: ``$KGTOOL_ENGINE``, else oxigraph."""
+    return os.environ.get("KGTOOL_ENGINE") or DEFAULT_ENGINE
+
+
+def prepare_store(project: Project, inference: bool = True, engine: str | None = None) -> None:
+    """Build the project's snapshot now if the inputs changed (milliseconds when it is current).
+
+    Call it before handing the query to a time- and memory-limited worker (kgtool.limits): building the
+    snapshot of a large graph takes seconds and gigabytes that the query's limits are not meant for.
+    """
+    if check_engine(engine or default_engine()) == "oxigraph" or inference:
+        from .snapshot import get_snapshot
+
+        get_snapshot(project)
+
+
+def open_store(project: Project, inference: bool = True, engine: str | None = None) -> Store:
+    engine = check_engine(engine or default_engine())
+    if engine == "oxigraph":
+        from .snapshot import ASSERTED_GRAPH, INFERRED_GRAPH, get_snapshot
+        from .store import OxigraphStore
+
+        graphs = [ASSERTED_GRAPH, INFERRED_GRAPH] if inference else [ASSERTED_GRAPH]
+        return OxigraphStore(get_snapshot(project).open(), graphs)
     from .graphs import load_graphs
     from .store import RdflibStore
 
     return RdflibStore(load_graphs(project, inference=inference).union())
 
 
+class _CachedCatalogue(Catalogue):
+    """The catalogue, each file's parsed header taken from the cache when the file is unchanged."""
+
+    def __init__(self, directory: Path) -> None:
+        from .errors import ProjectError
+
+        self.directory = directory
+        files = sorted(directory.glob("*.rq"))
+        if not files:
+            raise ProjectError(f"{directory}: no .rq query files")
+        self.queries = {q.name: q for q in (cached_query(f) for f in files)}
+
+
 def load_catalogue(project: Project) -> Catalogue:
-    return Catalogue(project.queries_dir)
+    return _CachedCatalogue(project.queries_dir)
+
+
+def load_query(project: Project, name: str) -> Query:
+    """One canned query; only an unknown name reads the whole catalogue (to suggest close names)."""
+    path = project.queries_dir / f"{name}.rq"
+    if name and "/" not in name and "\\" not in name and not name.startswith(".") and path.is_file():
+        return cached_query(path)
+    return load_catalogue(project).get(name)
+
+
+def cached_query(path: Path) -> Query:
+    """parse_query_file, with the result cached under the hash of the file and of the parser's code."""
+    from .closure import cache_dir, code_digest, write_cached_file
+
+    data = path.read_bytes()
+    key = hashlib.sha256(code_digest("queries").encode() + b"\0" + data).hexdigest()
+    entry = cache_dir() / "queries" / f"{key[:40]}.json"
+    try:
+        fields = json.loads(entry.read_text(encoding="utf-8"))
+        fields["params"] = tuple(Param(**{**p, "enum": tuple(p["enum"])}) for p in fields["params"])
+        fields["tags"], fields["example"] = tuple(fields["tags"]), tuple(fields["example"])
+        return Query(path=path, **fields)
+    except (OSError, ValueError, TypeError, KeyError):
+        pass
+    query = parse_query_file(path)
+    if query.text == data.decode("utf-8"):  # unchanged while parsed: safe to remember
+        fields = {k: v for k, v in asdict(query).items() if k != "path"}
+        with contextlib.suppress(OSError):
+            write_cached_file(entry, json.dumps(fields).encode("utf-8"))
+    return query
 
 
 def run_canned(project: Project, name: str, values: dict[str, str], inference: bool = True,
-               engine: str = "rdflib") -> tuple[Query, QueryResult]:
-    query = load_catalogue(project).get(name)
+               engine: str | None = None) -> tuple[Query, QueryResult]:
+    query = load_query(project, name)
     bindings = query.bind(values)
     check_query_safety(query.text, f"query {name!r}")
     return query, open_store(project, inference, engine).query(query.text, bindings)
 
 
 def run_sparql(project: Project, text: str, origin: str, inference: bool = True,
-               engine: str = "rdflib") -> QueryResult:
+               engine: str | None = None) -> QueryResult:
     if len(text.encode("utf-8")) > MAX_QUERY_BYTES:
         raise UsageError(f"{origin}: query larger than {MAX_QUERY_BYTES} bytes")
     if not text.strip():

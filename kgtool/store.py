@@ -1,12 +1,16 @@
 """The narrow interface every query engine offers, and a registry of engines imported lazily.
 
-``rdflib``: the embedded in-memory default, pure Python. Others (Oxigraph) register here too. An engine
-takes SPARQL text and parameter bindings as :class:`~kgtool.terms.Term` values, which it turns into its
-own terms: parameters are bound, never pasted into the query.
+``oxigraph`` (the default): pyoxigraph over the project's cached snapshot (:mod:`kgtool.snapshot`), the
+asserted and the inferred triples in two named graphs; a cold process answers in milliseconds and never
+imports rdflib. ``rdflib``: the pure-Python in-memory graph, kept available and checked against the other
+by a differential test. An engine takes SPARQL text and parameter bindings as
+:class:`~kgtool.terms.Term` values, which it turns into its own terms: parameters are bound (rdflib's
+``initBindings``, pyoxigraph's ``substitutions``), never pasted into the query.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Protocol
 
 from .errors import QueryError, UsageError
@@ -75,7 +79,140 @@ def from_rdflib_result(result) -> QueryResult:
     return SelectResult(variables, rows)
 
 
-ENGINES = ("rdflib",)
+class OxigraphStore:
+    """Queries a pyoxigraph store whose default graph is the union of the given named graphs.
+
+    Parameters go through pyoxigraph's ``substitutions`` when the query projects them (SELECT * or the
+    variable listed), which is all pyoxigraph allows; otherwise they become one row of a ``VALUES`` block
+    of typed terms at the start of the WHERE clause (DESIGN section 5; the same binding as for remote
+    endpoints), each term written by :func:`sparql_term`, which refuses anything that could leave its
+    token. Both bind the variable before the query's patterns, OPTIONALs and FILTERs, like rdflib's
+    ``initBindings``.
+    """
+
+    name = "oxigraph"
+
+    def __init__(self, store, graphs: list[str]) -> None:
+        import pyoxigraph as ox
+
+        self.store = store
+        self.default_graph = [ox.NamedNode(g) for g in graphs]
+
+    def query(self, sparql: str, bindings: dict[str, Term] | None = None) -> QueryResult:
+        import pyoxigraph as ox
+
+        bindings = bindings or {}
+        substitutions = {}
+        if bindings and _projects(sparql, bindings):
+            substitutions = {ox.Variable(k): to_oxigraph(v) for k, v in bindings.items()}
+        elif bindings:
+            sparql = with_values(sparql, bindings)
+        try:
+            result = self.store.query(sparql, default_graph=self.default_graph, named_graphs=[],
+                                      substitutions=substitutions)
+            return from_oxigraph_result(result)
+        except (SyntaxError, OSError, ValueError, TypeError, RuntimeError) as exc:
+            raise QueryError(f"query failed: {' '.join(str(exc).split())[:400]}") from None
+
+
+_MASK = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''
+                   r"|<[^<>\s]*>|#[^\n]*")
+_FORM = re.compile(r"(?i)(?<![\w:?$])(SELECT|ASK|CONSTRUCT|DESCRIBE)(?![\w:])")
+_WHERE = re.compile(r"(?i)(?<![\w:?$])WHERE(?![\w:])")
+_IRI_UNSAFE = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+_LANG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
+
+
+def _masked(text: str) -> str:
+    """The query with comments, strings and IRIs blanked out, offsets unchanged."""
+    return _MASK.sub(lambda m: " " * len(m.group(0)), text)
+
+
+def _projects(sparql: str, bindings: dict[str, Term]) -> bool:
+    """Whether the outermost SELECT lists every bound variable (or is SELECT *)."""
+    masked = _masked(sparql)
+    form = _FORM.search(masked)
+    if not form or form.group(1).upper() != "SELECT":
+        return False
+    head = masked[form.end():masked.find("{", form.end())]
+    if re.match(r"\s*(DISTINCT|REDUCED)?\s*\*", head, re.I):
+        return True
+    head = re.sub(r"\((?:[^()]|\([^()]*\))*\)", " ", head)  # (expr AS ?x) is not a plain projection
+    listed = set(re.findall(r"[?$]([A-Za-z_][A-Za-z0-9_]*)", head))
+    return set(bindings) <= listed
+
+
+def with_values(sparql: str, bindings: dict[str, Term]) -> str:
+    """The query with one VALUES row for ``bindings`` right after the opening brace of its WHERE."""
+    masked = _masked(sparql)
+    form = _FORM.search(masked)
+    if not form:
+        raise QueryError("cannot find SELECT, ASK, CONSTRUCT or DESCRIBE in the query")
+    where = _WHERE.search(masked, form.end())
+    brace = masked.find("{", where.end() if where else form.end())
+    if brace < 0:
+        raise QueryError("cannot find the WHERE clause of the query")
+    names = " ".join(f"?{name}" for name in bindings)
+    row = " ".join(sparql_term(term) for term in bindings.values())
+    return f"{sparql[:brace + 1]} VALUES ({names}) {{ ({row}) }} {sparql[brace + 1:]}"
+
+
+def sparql_term(term: Term) -> str:
+    """A term as SPARQL syntax, refusing anything that could escape its own token."""
+    if term.kind == "iri":
+        if _IRI_UNSAFE.search(term.value):
+            raise UsageError(f"IRI {term.value!r} contains characters not allowed in an IRI")
+        return f"<{term.value}>"
+    if term.kind != "literal":
+        raise UsageError("blank nodes cannot be parameters")
+    if term.lang and not _LANG.match(term.lang):
+        raise UsageError(f"{term.lang!r} is not a language tag")
+    if term.datatype and _IRI_UNSAFE.search(term.datatype):
+        raise UsageError(f"datatype {term.datatype!r} is not an IRI")
+    return term.n3()
+
+
+def to_oxigraph(term: Term):
+    import pyoxigraph as ox
+
+    if term.kind == "iri":
+        return ox.NamedNode(term.value)
+    if term.kind == "bnode":
+        return ox.BlankNode(term.value)
+    if term.lang:
+        return ox.Literal(term.value, language=term.lang)
+    return ox.Literal(term.value, datatype=ox.NamedNode(term.datatype) if term.datatype else None)
+
+
+def from_oxigraph(node) -> Term | None:
+    import pyoxigraph as ox
+
+    if node is None:
+        return None
+    if isinstance(node, ox.NamedNode):
+        return Term.iri(node.value)
+    if isinstance(node, ox.BlankNode):
+        return Term("bnode", node.value)
+    if isinstance(node, ox.Literal):
+        return Term.literal(node.value, node.datatype.value, node.language)
+    raise TypeError(f"unexpected term {node!r}")
+
+
+def from_oxigraph_result(result) -> QueryResult:
+    import pyoxigraph as ox
+
+    if isinstance(result, ox.QueryBoolean):
+        return AskResult(bool(result))
+    if isinstance(result, ox.QueryTriples):
+        return GraphResult(sorted({f"{t} ." for t in result}))
+    variables = [v.value for v in result.variables]
+    width = range(len(variables))
+    rows = [tuple(from_oxigraph(solution[i]) for i in width) for solution in result]
+    return SelectResult(variables, rows)
+
+
+ENGINES = ("oxigraph", "rdflib")
+DEFAULT_ENGINE = "oxigraph"
 
 
 def check_engine(name: str) -> str:

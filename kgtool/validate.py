@@ -12,12 +12,18 @@ from .project import Project
 from .report import Finding, Report
 
 
-def shacl_findings(data: Graph, shapes: Graph, labels: Graph | None = None) -> tuple[list[Finding], Graph]:
-    """Run pySHACL (no extra inference: the caller passes the closure) and translate its results."""
+def shacl_findings(data: Graph, shapes: Graph, labels: Graph | None = None, *,
+                   focus_nodes: list | None = None, inplace: bool = False) -> tuple[list[Finding], Graph]:
+    """Run pySHACL (no extra inference: the caller passes the closure) and translate its results.
+
+    ``focus_nodes`` restricts validation to those nodes; ``inplace`` skips pySHACL's copy of ``data`` (safe
+    here: no inference and no SHACL rules, so nothing is written to it).
+    """
     import pyshacl
 
     _conforms, report_graph, _text = pyshacl.validate(
-        data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True, allow_infos=True
+        data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True, allow_infos=True,
+        focus_nodes=focus_nodes, inplace=inplace,
     )
     label_source = labels if labels is not None else data
     findings = []

@@ -1,0 +1,232 @@
+"""Fast validation: the whole graph in seconds, a contribution against a million triples in about one.
+
+Both read the project's snapshot (:mod:`kgtool.snapshot`: asserted + inferred triples in an Oxigraph store)
+and evaluate the shapes with :mod:`kgtool.shapes_fast`, which gives pySHACL's results; when the shapes use
+a feature it does not evaluate, both fall back to pySHACL.
+
+**A contribution** (:func:`check_contribution_fast`) is checked without loading the graph:
+
+1. its new inferences come from :class:`kgtool.rules.Closure` run on the contribution alone, joining with
+   the cached closure in the store (``base``) wherever a rule needs an older triple;
+2. its focus nodes are every node it or its inferences mention (not classes), plus the neighbours of any
+   node whose classes change (their ``sh:class`` checks read those classes);
+3. the shapes only look one step from a focus node (its values, the values' classes, the links into it,
+   and SPARQL constraints over ``$this``'s own triples), so a small store with the focus nodes' triples
+   in both directions, their values' types and the class hierarchy answers exactly as the whole graph
+   would, for those nodes;
+4. SHACL runs on that neighbourhood before and after adding the contribution and its inferences, and the
+   results that are new are the ones the contribution causes.
+
+Results for other nodes cannot change, so when the data conformed before, the verdict equals that of a
+full pySHACL run on the merged graph (the benchmark and tests/test_fastvalidate.py check it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import rules
+from .errors import InputError
+from .project import Project
+from .report import Finding, Report
+from .shapes_fast import RDF_TYPE, SUBCLASS, Result, View, compile_shapes, evaluate, load_exact
+from .snapshot import ASSERTED_GRAPH, INFERRED_GRAPH, NORMALISED_DATATYPES, get_snapshot, parse_file
+
+LABEL = "<http://www.w3.org/2000/01/rdf-schema#label>"
+LOCAL = "urn:kgtool:neighbourhood"
+
+
+def project_shapes(project: Project):
+    return compile_shapes(list(parse_file(project.shapes_file)))
+
+
+def validate_project_fast(project: Project) -> Report:
+    """The whole graph (ontology + data + inferences) against the shapes, like validate_project."""
+    shapes = project_shapes(project)
+    if shapes is None:
+        from .validate import validate_project
+
+        return validate_project(project)
+    snapshot = get_snapshot(project)
+    exact = load_exact(snapshot.exact_literals_file)
+    view = View(snapshot.open(), [ASSERTED_GRAPH, INFERRED_GRAPH], exact=exact)
+    return Report("bundled data", findings(evaluate(shapes, view), view), snapshot.meta["asserted"])
+
+
+def findings(results: list[Result], view: View) -> list[Finding]:
+    labels = view.values(LABEL, False)
+    out = {to_finding(r, labels) for r in results}
+    return sorted(out, key=lambda f: (f.focus, f.path, f.message, f.value))
+
+
+def to_finding(result: Result, labels: dict[str, list]) -> Finding:
+    shape = result.shape
+    focus_text = str(result.focus)
+    return Finding(
+        severity=shape.severity, message=result.message if result.message is not None else shape.message,
+        focus=_plain(focus_text), focus_label=_label(labels.get(focus_text, [])), path=result.path,
+        value="" if result.value is None or str(result.value) == focus_text else str(result.value),
+        source_shape=_plain(shape.node))
+
+
+def _plain(text: str) -> str:
+    return text[1:-1] if text.startswith("<") else text
+
+
+def _label(values: list) -> str:
+    fallback = ""
+    for value in values:
+        language = getattr(value, "language", None) or ""
+        if language.startswith("en"):
+            return value.value
+        fallback = fallback or getattr(value, "value", "")
+    return fallback
+
+
+# ------------------------------------------------------------------------------------ contributions
+class OxBase:
+    """The cached closure in the snapshot store, as :class:`kgtool.rules.Closure` reads a ``base``."""
+
+    def __init__(self, store) -> None:
+        import pyoxigraph as ox
+
+        self.store = store
+        self.graphs = [ox.NamedNode(ASSERTED_GRAPH), ox.NamedNode(INFERRED_GRAPH)]
+
+    def quads(self, s, p, o):
+        for graph in self.graphs:
+            yield from self.store.quads_for_pattern(s, p, o, graph)
+
+    def has(self, s: str, p: str, o: str) -> bool:
+        if s[0] == '"' or p[0] != "<":
+            return False
+        return any(True for _ in self.quads(to_term(s), to_term(p), to_term(o)))
+
+    def objects(self, s: str, p: str) -> set[str]:
+        if s[0] == '"' or p[0] != "<":
+            return set()
+        return {str(q.object) for q in self.quads(to_term(s), to_term(p), None)}
+
+    def subjects(self, p: str, o: str) -> set[str]:
+        if p[0] != "<":
+            return set()
+        return {str(q.subject) for q in self.quads(None, to_term(p), to_term(o))}
+
+    def about(self, term: str) -> set[tuple[str, str, str]]:
+        node = to_term(term)
+        found = set()
+        patterns = [(None, None, node)] + ([(node, None, None)] if term[0] != '"' else [])
+        patterns += [(None, node, None)] if term[0] == "<" else []
+        for pattern in patterns:
+            found |= {(str(q.subject), str(q.predicate), str(q.object)) for q in self.quads(*pattern)}
+        return found
+
+    def schema(self) -> list[tuple[str, str, str]]:
+        """The triples the rules read as axioms (and the schema types the noise filter needs)."""
+        wanted = " ".join(sorted(rules.SCHEMA_PREDICATES - {rules.SAME}))
+        classes = " ".join(sorted(rules.CHARACTERISTICS | rules._SCHEMA_TYPES))
+        query = (f"SELECT ?s ?p ?o WHERE {{ {{ VALUES ?p {{ {wanted} }} ?s ?p ?o }} UNION "
+                 f"{{ VALUES ?o {{ {classes} }} ?s {RDF_TYPE} ?o BIND({RDF_TYPE} AS ?p) }} }}")
+        rows = self.store.query(query, default_graph=[self.graphs[0]])
+        return [(str(s), str(p), str(o)) for s, p, o in rows]
+
+
+_LITERAL_TERMS: dict[str, object] = {}
+
+
+def to_term(text: str):
+    import pyoxigraph as ox
+
+    if text[0] == "<":
+        return ox.NamedNode(text[1:-1])
+    if text.startswith("_:"):
+        return ox.BlankNode(text[2:])
+    if text not in _LITERAL_TERMS:
+        triple = next(iter(ox.parse(f"<urn:s> <urn:p> {text} .", format=ox.RdfFormat.N_TRIPLES)))
+        _LITERAL_TERMS[text] = triple.object
+    return _LITERAL_TERMS[text]
+
+
+def read_contribution(paths: Sequence[Path]) -> list[tuple[str, str, str]]:
+    return sorted({t for path in paths for t in parse_file(Path(path))})
+
+
+def touches_schema(triples) -> bool:
+    axioms = rules.SCHEMA_PREDICATES - {rules.SAME}
+    return any(p in axioms or (p == rules.TYPE and o in rules.CHARACTERISTICS | rules._SCHEMA_TYPES)
+               for _s, p, o in triples)
+
+
+def check_contribution_fast(project: Project, paths: Sequence[Path]) -> Report:
+    """SHACL results the contribution causes on the merged graph (see the module docstring)."""
+    shapes = project_shapes(project)
+    if shapes is None or not paths:
+        raise InputError("the shapes use SHACL features the fast validator lacks: use kgtool validate")
+    contribution = read_contribution(paths)
+    snapshot = get_snapshot(project)
+    base = OxBase(snapshot.open())
+    added = [t for t in contribution if not base.has(*t)]
+    if touches_schema(added):
+        raise InputError("the contribution changes the ontology's axioms: use kgtool validate")
+    inferred = rules.Closure(added, base=base, tbox_facts=base.schema()).run().inferred()
+    focus = focus_nodes(base, added, inferred)
+    exact = load_exact(snapshot.exact_literals_file)
+    before, after = neighbourhood_stores(base, focus, added, inferred, exact)
+    keys = {_key(f) for f in findings(evaluate(shapes, before), before)}
+    caused = [f for f in findings(evaluate(shapes, after), after) if _key(f) not in keys]
+    return Report(", ".join(str(p) for p in paths), caused, len(contribution))
+
+
+def _key(finding: Finding) -> tuple:
+    source = finding.source_shape if not finding.source_shape.startswith("_:") else ""
+    return finding.severity, finding.message, finding.focus, finding.path, finding.value, source
+
+
+def focus_nodes(base: OxBase, added, inferred) -> set[str]:
+    new = [*added, *inferred]
+    nodes = {t for s, p, o in new for t in ((s, o) if p != rules.TYPE else (s,)) if t[0] in "<_"}
+    changed = {s for s, p, _o in new if p == rules.TYPE}
+    for node in changed:
+        if node[0] in "<_":
+            term = to_term(node)
+            nodes |= {str(q.subject) for q in base.quads(None, None, term)}
+            nodes |= {str(q.object) for q in base.quads(term, None, None) if str(q.object)[0] in "<_"
+                      and str(q.predicate) != RDF_TYPE}
+    nodes |= {o for s, p, o in new if s in changed and p != rules.TYPE and o[0] in "<_"}
+    return nodes
+
+
+def neighbourhood_stores(base: OxBase, focus: set[str], added, inferred, exact: dict):
+    """Two small stores: the focus nodes' neighbourhood as it is, and with the contribution added."""
+    import pyoxigraph as ox
+
+    graph = ox.NamedNode(LOCAL)
+    quads = set()
+    typed = set()
+    for node in focus:
+        term = to_term(node)
+        for q in base.quads(term, None, None):
+            quads.add(ox.Quad(q.subject, q.predicate, q.object, graph))
+            if not isinstance(q.object, ox.Literal):
+                typed.add(q.object)
+        for q in base.quads(None, None, term):
+            quads.add(ox.Quad(q.subject, q.predicate, q.object, graph))
+            typed.add(q.subject)
+    type_node = ox.NamedNode(RDF_TYPE[1:-1])
+    for node in typed:
+        quads |= {ox.Quad(q.subject, q.predicate, q.object, graph) for q in base.quads(node, type_node, None)}
+    hierarchy = base.store.query(f"CONSTRUCT WHERE {{ ?s {SUBCLASS} ?o }}", default_graph=[base.graphs[0]])
+    quads |= {ox.Quad(t.subject, t.predicate, t.object, graph) for t in hierarchy}
+    stores = []
+    for extra in ((), [*added, *inferred]):
+        store = ox.Store()
+        store.extend(quads)
+        table = {key: list(values) for key, values in exact.items() if key[0] in focus}
+        if extra:  # terms built one by one: loading text would rename the blank nodes
+            store.extend([ox.Quad(to_term(s), to_term(p), to_term(o), graph) for s, p, o in extra])
+            for s, p, o in extra:
+                if o.endswith(NORMALISED_DATATYPES):
+                    table.setdefault((s, p), []).append(to_term(o))
+        stores.append(View(store, [LOCAL], focus, exact=table))
+    return stores

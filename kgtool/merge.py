@@ -1,0 +1,262 @@
+"""``kgtool add``: merge a conforming contribution into ``data/``, under a lock, crash-safe, idempotent.
+
+**Where triples go.** A subject already described in ``data/`` gets its new triples in the file that
+describes it (the one with its ``rdf:type``); a new subject goes to the theme file of its class
+(:data:`THEMES`, after data/MODELLING.md); anything else to ``data/contributions.ttl``.
+
+**How files change.** The hand-written part of a theme file (its comments, sections and order) is never
+touched. Below it, after the :data:`MARKER` line, is the *merged section*: every triple ``kgtool add`` ever
+put in that file, written anew by :mod:`kgtool.turtle_writer` on each merge (sorted, so a diff shows just
+the new lines). Only files that gain triples are written; triples already in ``data/`` are not added
+again, so the same contribution twice adds nothing the second time.
+
+**Concurrency and crashes** (:mod:`kgtool.commit`). The check runs first, without the lock. To write,
+``add`` takes an exclusive lock on ``data/``; under it, it first completes or discards a merge a crash
+interrupted, and if ``data/`` changed since the check (another merge landed), checks the contribution
+again against the new data: two merges at once both land, or the second is refused with a report, and
+nothing is lost either way. The changed files are then replaced through a journal: a kill at any moment
+leaves the old data or (once the next ``add`` has rolled the journal forward) the new, never a mix.
+
+**Re-check after merge.** Before the commit, each new file text is parsed back and must hold exactly its
+old triples plus the added ones; after the commit, every changed file must hold the bytes written and
+``data/``, parsed again, every added triple.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib import RDF, RDFS, Graph, URIRef
+from rdflib.namespace import SKOS
+
+from .commit import commit, merge_lock, needs_recovery, recover
+from .context import Existing, project_digest
+from .contribution import Examination, examine
+from .errors import KgtoolError, ProjectError
+from .loading import new_graph
+from .merge_render import render_markdown, render_summary
+from .namespaces import ONTOLOGY
+from .project import Project
+from .report import Report
+from .turtle_writer import TermWriter, serialize_statements
+
+FALLBACK_FILE = "contributions.ttl"
+MARKER = "# ------------------------------------------------------------------ merged by kgtool add"
+MARKER_NOTE = "# Rewritten in sorted order by every `kgtool add`: comments below this line are not kept."
+FALLBACK_HEADER = (
+    "# Contributions merged by `kgtool add` that fit none of the theme files (data/MODELLING.md).\n"
+)
+THEME_HEADER = (
+    "# {name}: created by `kgtool add` for a theme file that did not exist yet (data/MODELLING.md).\n"
+)
+
+_K = ONTOLOGY
+THEMES: tuple[tuple[str, str], ...] = (
+    (_K + "ConfuciusInstitute", "confucius-institutes.ttl"),
+    (_K + "ConfuciusInstitutePartnership", "confucius-institutes.ttl"),
+    (_K + "Alliance", "alliances.ttl"),
+    (_K + "Article", "sources.ttl"),
+    (_K + "Reference", "sources.ttl"),
+    (_K + "Archive", "sources.ttl"),
+    (_K + "Figure", "figures.ttl"),
+    (_K + "CulturalEvent", "events.ttl"),
+    (_K + "EventSeries", "events.ttl"),
+    (_K + "Anniversary", "events.ttl"),
+    (_K + "Agreement", "agreements.ttl"),
+    (_K + "Partnership", "agreements.ttl"),
+    (_K + "EducationProgram", "education.ttl"),
+    (_K + "Work", "publications.ttl"),
+    (_K + "Award", "publications.ttl"),
+    (_K + "BookSeries", "publications.ttl"),
+    (_K + "Initiative", "initiatives.ttl"),
+    (_K + "Place", "places.ttl"),
+    (_K + "Field", "concepts.ttl"),
+    (_K + "Measure", "concepts.ttl"),
+    (_K + "Qualifier", "concepts.ttl"),
+    (str(SKOS.Concept), "concepts.ttl"),
+    (str(SKOS.ConceptScheme), "concepts.ttl"),
+    (_K + "Actor", "actors.ttl"),
+    (_K + "Position", "actors.ttl"),
+)
+
+
+@dataclass
+class FileChange:
+    path: Path
+    old_text: str | None  # None: a new file
+    new_text: str
+    added: Graph
+    new_subjects: set[URIRef] = field(default_factory=set)
+
+
+@dataclass
+class MergePlan:
+    changes: list[FileChange]
+    added: Graph
+    already_present: int
+    contributed: int
+
+
+@dataclass
+class MergeOutcome:
+    """What ``kgtool add`` did (or, with ``--dry-run``, would do): the check's report and a summary."""
+
+    report: Report
+    summary: str = ""
+    plan: MergePlan | None = None
+    dry_run: bool = False
+    merged: bool = False
+
+
+def add_contribution(project: Project, path: Path, dry_run: bool = False) -> MergeOutcome:
+    """Check ``path`` and, if it conforms, merge its new triples into ``data/`` (see the module docstring)."""
+    if not dry_run and not project.writable:
+        raise ProjectError(
+            f"{project.data_dir}: read-only data", hint="run kgtool add in a writable checkout"
+        )
+    if not dry_run and needs_recovery(project):
+        with merge_lock(project):  # finish an interrupted merge before reading data/
+            recover(project)
+    exam = examine(project, [path])
+    if not exam.report.conforms:
+        return MergeOutcome(exam.report, dry_run=dry_run)
+    plan = plan_merge(project, exam)
+    if dry_run:
+        return MergeOutcome(exam.report, render_markdown(project, plan, exam), plan, dry_run=True)
+    if plan.changes:
+        with merge_lock(project):
+            recovered = recover(project)
+            if recovered or project_digest(project) != _existing(exam).digest:
+                exam = examine(project, [path])  # data/ moved while this waited: check again
+                if not exam.report.conforms:
+                    return MergeOutcome(exam.report)
+                plan = plan_merge(project, exam)
+            if plan.changes:
+                commit(project.data_dir, [(change.path, change.new_text) for change in plan.changes])
+                verify_merge(project, plan)
+    return MergeOutcome(exam.report, render_summary(project, plan, exam), plan, merged=bool(plan.changes))
+
+
+def _existing(exam: Examination) -> Existing:
+    if exam.existing is None or exam.contribution is None:
+        raise KgtoolError("internal: a conforming check without its graphs")
+    return exam.existing
+
+
+# ------------------------------------------------------------------ planning
+
+
+def plan_merge(project: Project, exam: Examination) -> MergePlan:
+    """Which new triples go to which file, and the new text of every file that changes."""
+    existing = _existing(exam)
+    contribution = exam.contribution.graph if exam.contribution else new_graph()
+    per_file = {p: _parse(p, p.read_text(encoding="utf-8")) for p in project.data_files}
+    added = new_graph()
+    for triple in contribution:
+        if not any(triple in g for g in per_file.values()):
+            added.add(triple)
+    homes = _homes(per_file)
+    targets: dict[Path, Graph] = {}
+    new_subjects: dict[Path, set[URIRef]] = {}
+    for subject in sorted(set(added.subjects()), key=str):
+        home = homes.get(subject) or project.data_dir / _theme(existing, contribution, subject)
+        graph = targets.setdefault(home, new_graph())
+        for triple in added.triples((subject, None, None)):
+            graph.add(triple)
+        if subject not in homes:
+            new_subjects.setdefault(home, set()).add(subject)
+    changes = [
+        _change(path, per_file.get(path), graph, new_subjects.get(path, set()))
+        for path, graph in sorted(targets.items())
+    ]
+    return MergePlan(changes, added, len(contribution) - len(added), len(contribution))
+
+
+def _parse(path: Path, text: str) -> Graph:
+    try:
+        return new_graph().parse(data=text, format="turtle", publicID=path.resolve().as_uri())
+    except Exception as exc:
+        raise ProjectError(f"{path}: cannot be parsed, so nothing is merged into it ({exc})") from None
+
+
+def _homes(per_file: dict[Path, Graph]) -> dict[URIRef, Path]:
+    """Each described subject's file: the one with its rdf:type, else the one saying most about it."""
+    homes: dict[URIRef, Path] = {}
+    weight: dict[URIRef, tuple[int, int]] = {}
+    for path, graph in sorted(per_file.items()):
+        for subject in set(graph.subjects()):
+            if not isinstance(subject, URIRef):
+                continue
+            score = (
+                1 if (subject, RDF.type, None) in graph else 0,
+                len(list(graph.triples((subject, None, None)))),
+            )
+            if subject not in weight or score > weight[subject]:
+                homes[subject], weight[subject] = path, score
+    return homes
+
+
+def _theme(existing: Existing, contribution: Graph, subject: URIRef) -> str:
+    classes = set(contribution.objects(subject, RDF.type)) | set(existing.asserted.objects(subject, RDF.type))
+    for cls in list(classes):
+        classes |= set(existing.ontology.transitive_objects(cls, RDFS.subClassOf))
+    names = {str(c) for c in classes}
+    return next((file for cls, file in THEMES if cls in names), FALLBACK_FILE)
+
+
+def _change(path: Path, old: Graph | None, added: Graph, new_subjects: set[URIRef]) -> FileChange:
+    old_text = path.read_text(encoding="utf-8") if old is not None else None
+    head, merged = _split(path, old_text, old)
+    for triple in added:
+        merged.add(triple)
+    writer = TermWriter()
+    body = serialize_statements(merged, writer)
+    new_text = f"{head}{MARKER}\n{MARKER_NOTE}\n{writer.prefix_lines()}\n{body}"
+    expected = new_graph()
+    for source in (old if old is not None else new_graph(), added):
+        for triple in source:
+            expected.add(triple)
+    if set(_parse(path, new_text)) != set(expected):
+        raise KgtoolError(
+            f"internal: the new text of {path.name} does not hold exactly the old and the new "
+            "triples; nothing was written"
+        )
+    return FileChange(path, old_text, new_text, added, new_subjects)
+
+
+def _split(path: Path, text: str | None, graph: Graph | None) -> tuple[str, Graph]:
+    """The hand-written head (kept byte for byte) and the triples of the merged section."""
+    if text is None or graph is None:
+        header = FALLBACK_HEADER if path.name == FALLBACK_FILE else THEME_HEADER.format(name=path.name)
+        return header + "\n", new_graph()
+    lines = text.splitlines(keepends=True)
+    for index, line in enumerate(lines):
+        if line.rstrip("\r\n") == MARKER:
+            head = "".join(lines[:index])
+            head_graph = _parse(path, head)
+            merged = new_graph()
+            for triple in graph:
+                if triple not in head_graph:
+                    merged.add(triple)
+            return head, merged
+    return (text if text.endswith("\n") else text + "\n") + "\n", new_graph()
+
+
+def verify_merge(project: Project, plan: MergePlan) -> None:
+    """After the renames: every changed file holds exactly the bytes written (each was checked before the
+    commit to hold its old triples plus the new ones), and data/ holds every added triple."""
+    for change in plan.changes:
+        if change.path.read_text(encoding="utf-8") != change.new_text:
+            raise KgtoolError(
+                f"{change.path}: changed by someone else during the merge; check it with git diff"
+            )
+    merged = new_graph()
+    for path in project.data_files:
+        for triple in _parse(path, path.read_text(encoding="utf-8")):
+            merged.add(triple)
+    missing = [t for t in plan.added if t not in merged]
+    if missing:
+        raise KgtoolError(
+            f"after the merge, {len(missing)} added triples are not in data/; check it with git diff"
+        )

@@ -1,0 +1,204 @@
+"""The SPARQL 1.1 Protocol, server side: reading a request, choosing a format, writing the answer.
+
+Pure functions over strings and bytes (no sockets), so :mod:`kgtool.server` stays plumbing and this part
+is easy to test. Result formats: SPARQL JSON, SPARQL XML, CSV (cells a spreadsheet would run as a formula
+get a leading apostrophe, as in the CLI), TSV; graphs as Turtle, N-Triples or JSON-LD.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from dataclasses import dataclass
+from xml.sax.saxutils import escape, quoteattr
+
+from .errors import UsageError
+from .render import render, render_graph
+from .terms import XSD, AskResult, GraphResult, QueryResult, SelectResult, Term
+
+#: Media types the endpoint writes, in order of preference, with the format name used inside kgtool.
+RESULT_TYPES = {
+    "application/sparql-results+json": "json",
+    "application/sparql-results+xml": "xml",
+    "text/csv": "csv",
+    "text/tab-separated-values": "tsv",
+    "application/json": "json",
+    "application/xml": "xml",
+    "text/html": "html",
+}
+GRAPH_TYPES = {
+    "text/turtle": "ttl",
+    "application/n-triples": "nt",
+    "application/ld+json": "jsonld",
+    "text/plain": "nt",
+    "text/html": "html",
+}
+#: ``format=`` values a link or a form may use instead of an Accept header.
+FORMAT_NAMES = {"json", "xml", "csv", "tsv", "html", "ttl", "nt", "jsonld"}
+CONTENT_TYPES = {
+    "json": "application/sparql-results+json", "xml": "application/sparql-results+xml",
+    "csv": "text/csv; charset=utf-8", "tsv": "text/tab-separated-values; charset=utf-8",
+    "ttl": "text/turtle; charset=utf-8", "nt": "application/n-triples", "jsonld": "application/ld+json",
+    "html": "text/html; charset=utf-8",
+}
+FORM_TYPE = "application/x-www-form-urlencoded"
+QUERY_TYPE = "application/sparql-query"
+UPDATE_TYPE = "application/sparql-update"
+
+
+class NotAcceptable(UsageError):
+    """The client accepts none of the formats this answer can take (HTTP 406)."""
+
+
+class UpdateRefused(UsageError):
+    """A SPARQL update arrived at the read-only endpoint (HTTP 405)."""
+
+
+@dataclass
+class ProtocolRequest:
+    query: str | None
+    format: str | None  # an explicit format= parameter, else None (negotiate)
+
+
+def parse_request(method: str, query_string: str, content_type: str, body: bytes) -> ProtocolRequest:
+    """The query of a GET (``query=``) or POST (form or ``application/sparql-query``) request.
+
+    Updates are refused (:class:`UpdateRefused`); ``default-graph-uri``/``named-graph-uri`` are refused
+    like ``FROM``: this endpoint serves one graph.
+    """
+    params = _form(query_string)
+    media = content_type.split(";")[0].strip().lower()
+    if method == "POST":
+        if media == UPDATE_TYPE:
+            raise UpdateRefused("SPARQL updates are not accepted: this endpoint is read-only")
+        if media == FORM_TYPE:
+            params.update(_form(_text(body)))
+        elif media == QUERY_TYPE:
+            params["query"] = [_text(body)]
+        elif body:
+            raise UsageError(f"unsupported Content-Type {content_type or '(none)'!r}",
+                             hint=f"send {QUERY_TYPE} or {FORM_TYPE}")
+    if "update" in params:
+        raise UpdateRefused("SPARQL updates are not accepted: this endpoint is read-only")
+    for name in ("default-graph-uri", "named-graph-uri", "using-graph-uri", "using-named-graph-uri"):
+        if name in params:
+            raise UsageError(f"{name} refused: this endpoint serves one graph (the bundled data)")
+    queries = params.get("query", [])
+    if len(queries) > 1:
+        raise UsageError("more than one query= parameter")
+    fmt = (params.get("format") or [None])[0]
+    if fmt is not None and fmt not in FORMAT_NAMES:
+        raise UsageError(f"unknown format {fmt!r}", hint=f"use one of {', '.join(sorted(FORMAT_NAMES))}")
+    return ProtocolRequest(queries[0] if queries else None, fmt)
+
+
+def _form(text: str) -> dict[str, list[str]]:
+    try:
+        return urllib.parse.parse_qs(text, keep_blank_values=True, strict_parsing=False, max_num_fields=200)
+    except ValueError as exc:
+        raise UsageError(f"malformed form data: {exc}") from None
+
+
+def _text(body: bytes) -> str:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"the request body is not UTF-8 (byte {exc.start})") from None
+
+
+def negotiate(accept: str | None, offers: dict[str, str]) -> str:
+    """The format (value of ``offers``) for the best media type the Accept header allows.
+
+    Highest q wins; on a tie, the server's order. No header, or ``*/*``, gives the first offer.
+    """
+    if not accept or not accept.strip():
+        return next(iter(offers.values()))
+    ranges = []
+    for index, item in enumerate(accept.split(",")[:50]):
+        parts = [p.strip() for p in item.split(";")]
+        media = parts[0].lower()
+        q = 1.0
+        for param in parts[1:]:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = max(0.0, min(1.0, float(value)))
+                except ValueError:
+                    q = 0.0
+        ranges.append((media, q, index))
+    best, best_key = None, None
+    for order, (media, fmt) in enumerate(offers.items()):
+        q = _quality(media, ranges)
+        if q > 0 and (best_key is None or (q, -order) > best_key):
+            best, best_key = fmt, (q, -order)
+    if best is None:
+        raise NotAcceptable(f"none of the accepted types ({accept[:200]}) can be produced",
+                            hint=f"ask for one of: {', '.join(offers)}")
+    return best
+
+
+def _quality(media: str, ranges: list[tuple[str, float, int]]) -> float:
+    """The q of the most specific range matching ``media`` (exact, then type/*, then */*)."""
+    kind = media.split("/")[0]
+    for pattern in (media, f"{kind}/*", "*/*"):
+        matches = [q for m, q, _ in ranges if m == pattern]
+        if matches:
+            return max(matches)
+    return 0.0
+
+
+def serialize_result(result: QueryResult, fmt: str) -> tuple[bytes, str]:
+    """Bytes and Content-Type for a result in a protocol format (not ``html``)."""
+    if isinstance(result, GraphResult):
+        if fmt not in ("ttl", "nt", "jsonld"):
+            raise NotAcceptable(f"a graph result cannot be written as {fmt}", hint="ask for text/turtle")
+        return render_graph(result, fmt).encode("utf-8"), CONTENT_TYPES[fmt]
+    if fmt not in ("json", "xml", "csv", "tsv"):
+        raise NotAcceptable(f"a {'boolean' if isinstance(result, AskResult) else 'table'} result cannot be "
+                            f"written as {fmt}", hint="ask for application/sparql-results+json")
+    if fmt == "xml":
+        text = results_xml(result)
+    elif isinstance(result, AskResult) and fmt in ("csv", "tsv"):
+        text = f"_askResult\r\n{'true' if result.value else 'false'}\r\n"
+    elif isinstance(result, AskResult):
+        text = '{"head": {}, "boolean": ' + ("true" if result.value else "false") + "}\n"
+    else:
+        text = render(result, fmt)
+    return text.encode("utf-8"), CONTENT_TYPES[fmt]
+
+
+def results_xml(result: SelectResult | AskResult) -> str:
+    """SPARQL Query Results XML Format (https://www.w3.org/TR/rdf-sparql-XMLres/)."""
+    out = ['<?xml version="1.0" encoding="utf-8"?>',
+           '<sparql xmlns="http://www.w3.org/2005/sparql-results#">']
+    if isinstance(result, AskResult):
+        out += ["  <head/>", f"  <boolean>{'true' if result.value else 'false'}</boolean>", "</sparql>"]
+        return "\n".join(out) + "\n"
+    out.append("  <head>")
+    out += [f"    <variable name={quoteattr(v)}/>" for v in result.variables]
+    out += ["  </head>", "  <results>"]
+    for row in result.rows:
+        out.append("    <result>")
+        for name, term in zip(result.variables, row, strict=True):
+            if term is not None:
+                out.append(f"      <binding name={quoteattr(name)}>{_xml_term(term)}</binding>")
+        out.append("    </result>")
+    out += ["  </results>", "</sparql>"]
+    return "\n".join(out) + "\n"
+
+
+def _xml_term(term: Term) -> str:
+    value = escape(_xml_chars(term.value))
+    if term.kind == "iri":
+        return f"<uri>{value}</uri>"
+    if term.kind == "bnode":
+        return f"<bnode>{value}</bnode>"
+    if term.lang:
+        return f"<literal xml:lang={quoteattr(term.lang)}>{value}</literal>"
+    if term.datatype and term.datatype != XSD + "string":
+        return f"<literal datatype={quoteattr(term.datatype)}>{value}</literal>"
+    return f"<literal>{value}</literal>"
+
+
+def _xml_chars(text: str) -> str:
+    """XML 1.0 cannot hold most control characters: they become U+FFFD."""
+    return "".join(c if c in "\t\n\r" or ord(c) >= 0x20 else "\ufffd" for c in text)

@@ -1,0 +1,156 @@
+"""The reference checks of a contribution in context: links to entities that exist nowhere (with "did
+you mean" among the entities that do), entities with no class, and likely duplicates: a new name that
+matches another entity's label or alternative label, compared without case, accents or punctuation.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import defaultdict
+
+from rdflib import RDF, RDFS, Graph, Literal, URIRef
+from rdflib.namespace import SKOS
+from rdflib.term import Node
+
+from .context import Existing, is_entity
+from .namespaces import INSTANCE_BASE, ONTOLOGY, PREFIXES, shorten
+from .report import Finding
+from .strict_turtle import Contribution
+from .validate import label_of
+from .vocabulary import suggestions
+
+LABEL_PREDICATES = (RDFS.label, SKOS.altLabel, SKOS.prefLabel)
+
+
+def reference_findings(
+    existing: Existing, contribution: Contribution, inferred: Graph, typed_elsewhere: set[str]
+) -> list[Finding]:
+    """Links to entities that exist nowhere, and entities with no class."""
+    return _dangling_links(existing, contribution) + _classless(
+        existing, contribution, inferred, typed_elsewhere
+    )
+
+
+def _dangling_links(existing: Existing, contribution: Contribution) -> list[Finding]:
+    graph = contribution.graph
+    described = existing.entities | {s for s in graph.subjects() if is_entity(s)}
+    findings: list[Finding] = []
+    reported: set[Node] = set()
+    for s, p, o in sorted(graph, key=lambda t: (contribution.origin.get(t, ("", 0)), [x.n3() for x in t])):
+        if p == RDF.type or not is_entity(o) or o in described or o in reported:
+            continue
+        reported.add(o)
+        file, line = contribution.where(s, p, o)
+        message = (
+            f"links to {shorten(str(o))}, which exists nowhere: not in data/ and not in this "
+            f"contribution{_close_entities(existing, o)}"
+        )
+        findings.append(
+            Finding(
+                "Violation",
+                message,
+                focus=str(s),
+                path=str(p),
+                value=o.n3(),
+                stage="reference",
+                file=file,
+                line=line,
+            )
+        )
+    return findings
+
+
+def _classless(
+    existing: Existing, contribution: Contribution, inferred: Graph, typed_elsewhere: set[str]
+) -> list[Finding]:
+    """Entities the contribution describes that have no asserted class, here or in data/ (a class only
+    inferred from the properties is not enough: say what it is)."""
+    graph = contribution.graph
+    findings = []
+    for s in sorted({s for s in graph.subjects() if is_entity(s)}):
+        if (
+            (s, RDF.type, None) in graph
+            or (s, RDF.type, None) in existing.asserted
+            or str(s) in typed_elsewhere
+        ):
+            continue
+        file, line = contribution.where(s)
+        message = "has no class: say what it is, e.g. `a kzcn:Concert`" + _inferred_classes(
+            existing, inferred, s
+        )
+        findings.append(
+            Finding(
+                "Violation",
+                message,
+                focus=str(s),
+                path=str(RDF.type),
+                stage="reference",
+                file=file,
+                line=line,
+            )
+        )
+    return findings
+
+
+def _close_entities(existing: Existing, iri: URIRef) -> str:
+    kind = str(iri)[len(INSTANCE_BASE) :].split("/", 1)[0]
+    same_kind = [e for e in existing.entities if str(e).startswith(f"{INSTANCE_BASE}{kind}/")]
+    close = suggestions(iri, same_kind or existing.entities)
+    named = [f"{c} ({label})" if (label := label_of(existing.asserted, _expand(c))) else c for c in close]
+    return f"; did you mean {' or '.join(named)}?" if named else ""
+
+
+def _expand(short: str) -> URIRef:
+    prefix, _, local = short.partition(":")
+    return URIRef(PREFIXES[prefix] + local) if prefix in PREFIXES else URIRef(short.strip("<>"))
+
+
+def _inferred_classes(existing: Existing, inferred: Graph, node: Node) -> str:
+    classes = sorted(
+        shorten(str(c))
+        for source in (inferred, existing.inferred)
+        for c in source.objects(node, RDF.type)
+        if str(c).startswith(ONTOLOGY)
+    )
+    return f" (from its properties it is at least a {', '.join(classes)})" if classes else ""
+
+
+def normalize_label(text: str) -> str:
+    """Case-, accent- and punctuation-insensitive form of a name, for duplicate detection."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+    return " ".join("".join(ch if ch.isalnum() else " " for ch in plain).split())
+
+
+def duplicate_findings(existing: Existing, contribution: Contribution) -> list[Finding]:
+    """Entities whose new label or alternative label matches another entity's name: likely the same thing."""
+    index: dict[str, set[Node]] = defaultdict(set)
+    for source in (existing.asserted, contribution.graph):
+        for predicate in LABEL_PREDICATES:
+            for s, label in source.subject_objects(predicate):
+                if is_entity(s) and isinstance(label, Literal):
+                    index[normalize_label(str(label))].add(s)
+    findings, reported = [], set()
+    for s, p, label in sorted(contribution.graph, key=lambda t: contribution.origin.get(t, ("", 0))):
+        if p not in LABEL_PREDICATES or not isinstance(label, Literal) or (s, p, label) in existing.asserted:
+            continue
+        for other in sorted(index.get(normalize_label(str(label)), set()) - {s}):
+            if frozenset((s, other)) in reported:
+                continue
+            reported.add(frozenset((s, other)))
+            name = label_of(existing.asserted, other) or label_of(contribution.graph, other)
+            file, line = contribution.where(s, p, label)
+            findings.append(
+                Finding(
+                    "Warning",
+                    f"may be the same as {name} ({shorten(str(other))}), also called “{label}”: if it is, "
+                    f"use {shorten(str(other))} instead of a new IRI; if not, make the names tell them apart",
+                    focus=str(s),
+                    path=str(p),
+                    value=label.n3(),
+                    stage="duplicate",
+                    file=file,
+                    line=line,
+                )
+            )
+    return findings

@@ -1,0 +1,239 @@
+"""A SPARQL 1.1 Protocol and Graph Store Protocol client: canned queries on any endpoint, and ``push``.
+
+The network is used only here, and only for the URL the user gives with ``--endpoint``; only ``http``
+and ``https`` URLs are accepted (urllib would also open ``file:`` and ``ftp:``).
+
+**How parameters are bound.** A remote endpoint takes query *text*, so the typed RDF terms of the
+parameters (checked by :mod:`kgtool.queries`) are written as one row of a ``VALUES`` block inserted
+right after the opening brace of the query's ``WHERE`` clause::
+
+    SELECT ?e WHERE { VALUES (?year) { (2017) } ?e kzcn:date ?d ... }
+
+Each term is serialised by :meth:`~kgtool.terms.Term.n3` (IRIs checked for characters that could close
+the ``<…>``, literals escaped), so a value can never become query syntax; the brace is found on a copy of
+the query in which comments, strings and IRIs are blanked out, and the bound query is parsed again before
+it is sent. A ``VALUES`` row at the *start* of the group is joined before ``OPTIONAL``, ``MINUS`` and
+``FILTER`` are applied, which matches what rdflib's ``initBindings`` and pyoxigraph's substitutions do
+locally (the variable is bound from the start), so the same canned query gives the same rows here and on
+a remote endpoint.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+
+from .errors import InputError, QueryError, UsageError
+from .project import Project
+from .queries import Query
+from .terms import AskResult, GraphResult, QueryResult, SelectResult, Term
+
+USER_AGENT = "kgtool (SPARQL 1.1 Protocol client)"
+RESULTS_JSON = "application/sparql-results+json"
+_IRI_UNSAFE = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+_LANG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
+_MASK = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''
+                   r"|<[^<>\s]*>|#[^\n]*")
+_WHERE = re.compile(r"(?i)(?<![\w:?$])WHERE(?![\w:])")
+_FORM = re.compile(r"(?i)(?<![\w:?$])(SELECT|ASK|CONSTRUCT|DESCRIBE)(?![\w:])")
+
+
+def check_endpoint(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"endpoint {url!r} is not an http(s) URL", hint="e.g. http://localhost:7878/query")
+    return url
+
+
+# ------------------------------------------------------------------------------------------- queries
+def run_remote(project: Project, name: str, values: dict[str, str],
+               endpoint: str) -> tuple[Query, QueryResult]:
+    """Run the canned query NAME on a SPARQL 1.1 endpoint, parameters bound as in the module docstring."""
+    from .run import load_catalogue
+    from .safety import check_query_safety
+
+    check_endpoint(endpoint)
+    query = load_catalogue(project).get(name)
+    bindings = query.bind(values)
+    check_query_safety(query.text, f"query {name!r}")
+    text = bind_values(query.text, bindings)
+    return query, query_endpoint(endpoint, text, query.form)
+
+
+def bind_values(text: str, bindings: dict[str, Term]) -> str:
+    """The query with a one-row VALUES block for ``bindings`` at the start of its WHERE clause."""
+    if not bindings:
+        return text
+    brace = where_brace(text)
+    names = " ".join(f"?{name}" for name in bindings)
+    row = " ".join(sparql_term(term) for term in bindings.values())
+    bound = f"{text[:brace + 1]} VALUES ({names}) {{ ({row}) }} {text[brace + 1:]}"
+    from rdflib.plugins.sparql.parser import parseQuery
+
+    try:
+        parseQuery(bound)
+    except Exception as exc:  # pyparsing raises its own types
+        raise QueryError(f"binding parameters made an invalid query: {' '.join(str(exc).split())[:200]}",
+                         hint="this is a bug in kgtool; please report it") from None
+    return bound
+
+
+def where_brace(text: str) -> int:
+    """Offset of the opening brace of the WHERE clause (comments, strings and IRIs ignored)."""
+    masked = _MASK.sub(lambda m: " " * len(m.group(0)), text)
+    form = _FORM.search(masked)
+    if not form:
+        raise QueryError("cannot find SELECT, ASK, CONSTRUCT or DESCRIBE in the query")
+    start = form.end()
+    where = _WHERE.search(masked, start)
+    if where:
+        start = where.end()
+    elif form.group(1).upper() in ("CONSTRUCT", "DESCRIBE"):
+        raise QueryError(f"a {form.group(1).upper()} query without WHERE cannot take parameters")
+    brace = masked.find("{", start)
+    if brace < 0:
+        raise QueryError("cannot find the WHERE clause of the query")
+    return brace
+
+
+def sparql_term(term: Term) -> str:
+    """A term as SPARQL syntax, refusing anything that could escape its own token."""
+    if term.kind == "iri":
+        if _IRI_UNSAFE.search(term.value):
+            raise UsageError(f"IRI {term.value!r} contains characters not allowed in an IRI")
+        return f"<{term.value}>"
+    if term.kind != "literal":
+        raise UsageError("blank nodes cannot be parameters")
+    if term.lang and not _LANG.match(term.lang):
+        raise UsageError(f"{term.lang!r} is not a language tag")
+    if term.datatype and _IRI_UNSAFE.search(term.datatype):
+        raise UsageError(f"datatype {term.datatype!r} is not an IRI")
+    return term.n3()
+
+
+def query_endpoint(endpoint: str, text: str, form: str = "SELECT",
+                   timeout: float | None = None) -> QueryResult:
+    """POST the query (form-encoded, as every SPARQL 1.1 server accepts) and parse the answer."""
+    graph = form in ("CONSTRUCT", "DESCRIBE")
+    accept = "application/n-triples, text/turtle;q=0.9" if graph else RESULTS_JSON
+    body = urllib.parse.urlencode({"query": text}).encode("utf-8")
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": accept}
+    payload, content_type, _status = _send("POST", endpoint, body, headers, timeout)
+    if graph:
+        return _graph_result(payload, content_type)
+    return parse_results_json(payload)
+
+
+def parse_results_json(payload: bytes) -> SelectResult | AskResult:
+    try:
+        doc = json.loads(payload)
+        if "boolean" in doc:
+            return AskResult(bool(doc["boolean"]))
+        variables = list(doc["head"]["vars"])
+        rows = [tuple(_term(b.get(v)) for v in variables) for b in doc["results"]["bindings"]]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise QueryError(f"the endpoint's answer is not SPARQL JSON results ({exc})") from None
+    return SelectResult(variables, rows)
+
+
+def _term(binding: dict | None) -> Term | None:
+    if binding is None:
+        return None
+    kind, value = binding["type"], binding["value"]
+    if kind == "uri":
+        return Term.iri(value)
+    if kind == "bnode":
+        return Term("bnode", value)
+    if kind in ("literal", "typed-literal"):  # typed-literal: SPARQL 1.0 style, still sent by Virtuoso
+        return Term.literal(value, binding.get("datatype"), binding.get("xml:lang"))
+    raise ValueError(f"unknown term type {kind!r}")
+
+
+def _graph_result(payload: bytes, content_type: str) -> GraphResult:
+    from .loading import new_graph
+
+    fmt = "nt" if "n-triples" in content_type or "text/plain" in content_type else "turtle"
+    graph = new_graph()
+    try:
+        graph.parse(data=payload.decode("utf-8"), format=fmt)
+    except Exception as exc:
+        raise QueryError(f"the endpoint's graph answer cannot be parsed as {fmt}: {str(exc)[:200]}") from None
+    return GraphResult(sorted({f"{s.n3()} {p.n3()} {o.n3()} ." for s, p, o in graph}))
+
+
+# ---------------------------------------------------------------------------------------------- push
+@dataclass
+class PushReport:
+    endpoint: str
+    graph: str | None
+    triples: int
+    status: int
+    method: str
+
+    def summary(self) -> str:
+        target = f"graph <{self.graph}>" if self.graph else "the default graph"
+        verb = "replaced" if self.method == "PUT" else "added to"
+        return f"pushed {self.triples} triples: {verb} {target} at {self.endpoint} (HTTP {self.status})\n"
+
+
+def push_project(project: Project, endpoint: str, graph: str | None = None, inference: bool = True,
+                 fmt: str = "ttl", append: bool = False, timeout: float | None = 60.0) -> PushReport:
+    """Upload ontology + data (+ inferences) with the Graph Store Protocol: PUT replaces, POST appends."""
+    from .export import serialize
+    from .graphs import load_graphs, serialize_ntriples_sorted
+
+    check_endpoint(endpoint)
+    if graph is not None and (not re.match(r"^(https?://[^/]+|urn:)", graph) or _IRI_UNSAFE.search(graph)):
+        raise UsageError(f"graph name {graph!r} is not an absolute IRI")
+    union = load_graphs(project, inference=inference).union()
+    if fmt == "nt":
+        body, content_type = serialize_ntriples_sorted(union), "application/n-triples"
+    else:
+        body, content_type = serialize(union, "ttl"), "text/turtle"
+    target = endpoint + ("&" if "?" in endpoint else "?")
+    target += urllib.parse.urlencode({"graph": graph}) if graph else "default"
+    method = "POST" if append else "PUT"
+    headers = {"Content-Type": f"{content_type}; charset=utf-8"}
+    _payload, _type, status = _send(method, target, body.encode("utf-8"), headers, timeout)
+    return PushReport(endpoint, graph, len(union), status, method)
+
+
+# ------------------------------------------------------------------------------------------ transport
+def _send(method: str, url: str, body: bytes | None, headers: dict[str, str],
+          timeout: float | None) -> tuple[bytes, str, int]:
+    request = urllib.request.Request(url, data=body, method=method,
+                                     headers={"User-Agent": USER_AGENT, **headers, **_auth_header()})
+    opener = urllib.request.build_opener(*_handlers(url))
+    try:
+        with opener.open(request, timeout=timeout or None) as response:
+            return response.read(), response.headers.get("Content-Type", ""), response.status
+    except urllib.error.HTTPError as exc:
+        detail = " ".join(exc.read(2000).decode("utf-8", "replace").split())[:300]
+        raise QueryError(f"{url}: HTTP {exc.code} {exc.reason}" + (f": {detail}" if detail else "")) from None
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise InputError(f"{url}: cannot reach the endpoint ({reason})",
+                         hint="is the server running, and is the URL right?") from None
+
+
+def _handlers(url: str) -> list[urllib.request.BaseHandler]:
+    """Loopback endpoints bypass any configured HTTP proxy; other hosts follow the environment."""
+    host = urllib.parse.urlsplit(url).hostname or ""
+    if host in ("localhost", "::1") or host.startswith("127."):
+        return [urllib.request.ProxyHandler({})]
+    return []
+
+
+def _auth_header() -> dict[str, str]:
+    """HTTP Basic credentials from $KGTOOL_ENDPOINT_AUTH ("user:password"), never from the command line."""
+    import os
+
+    credentials = os.environ.get("KGTOOL_ENDPOINT_AUTH")
+    if not credentials:
+        return {}
+    return {"Authorization": "Basic " + base64.b64encode(credentials.encode("utf-8")).decode("ascii")}

@@ -1,0 +1,278 @@
+"""The application behind ``kgtool serve``: requests in, responses out (:mod:`kgtool.server`: sockets).
+
+Routes::
+
+    /                 the canned-query catalogue          /query/NAME    parameter form and results
+    /sparql           SPARQL 1.1 Protocol (GET, POST)     /timeline      dated events and agreements
+    /id/KIND/SLUG     an entity of the project            /entity?iri=   any other IRI
+    /static/style.css
+
+Safety: a Host check against DNS rebinding when bound to loopback; updates answered 405; at most
+``max_concurrent`` queries at once, more answered 503; every query under the time limit and result cap of
+:func:`kgtool.limits.run_limited`, and evaluated in a worker, so the shared graph is never used by two
+threads; HTML escaped throughout, with a Content-Security-Policy that allows no script.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import KgtoolError, UsageError
+from .limits import QueryTimeout, ResultTooLarge, run_limited
+from .project import Project
+from .protocol import (
+    GRAPH_TYPES,
+    RESULT_TYPES,
+    NotAcceptable,
+    UpdateRefused,
+    negotiate,
+    parse_request,
+    serialize_result,
+)
+from .terms import QueryResult
+
+log = logging.getLogger("kgtool.server")
+STATIC = Path(__file__).parent / "web"
+LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+                               "frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+@dataclass
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 8765
+    allow_remote: bool = False  # bind a non-loopback address (only when the user named one)
+    timeout: float = 10.0  # seconds per query
+    max_rows: int = 10_000
+    max_body: int = 1 << 20  # bytes
+    max_concurrent: int = 4  # queries at once
+    inference: bool = True
+    engine: str | None = None  # None: the project's default engine ($KGTOOL_ENGINE, else oxigraph)
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query_string: str
+    headers: dict[str, str]  # lower-case names
+    body: bytes = b""
+
+    def param(self, name: str) -> str | None:
+        values = urllib.parse.parse_qs(self.query_string, keep_blank_values=True).get(name)
+        return values[0] if values else None
+
+    def wants(self, offers: dict[str, str]) -> str:
+        return self.param("format") or negotiate(self.headers.get("accept"), offers)
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes
+    content_type: str = "text/plain; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def html(text: str, status: int = 200) -> Response:
+    return Response(status, text.encode("utf-8"), "text/html; charset=utf-8", {"Vary": "Accept"})
+
+
+class Busy(KgtoolError):
+    """Every query slot is taken (HTTP 503)."""
+
+
+class App:
+    """Everything but the sockets: loads the graph once, answers :class:`Request` with :class:`Response`."""
+
+    def __init__(self, project: Project, config: ServerConfig) -> None:
+        from .run import load_catalogue, open_store
+        from .web.views import label_index
+
+        self.config = config
+        self.catalogue = load_catalogue(project)
+        self.store = open_store(project, inference=config.inference, engine=config.engine)
+        # Warm up in this process (lazy imports, the parser), so each forked worker starts ready.
+        self.store.query("ASK { ?s ?p ?o }")
+        self.labels: dict[str, str] = run_limited(label_index, self.store, timeout=120, max_rows=None)
+        self.slots = threading.BoundedSemaphore(config.max_concurrent)
+
+    # ------------------------------------------------------------------------------------ dispatch
+    def handle(self, request: Request) -> Response:
+        from .web import pages
+
+        try:
+            return self._route(request)
+        except KgtoolError as exc:
+            status, headers = _status_of(exc)
+            if _prefers_html(request):
+                response = html(pages.error_page(status, str(exc)), status)
+            else:
+                response = Response(status, (str(exc) + "\n").encode("utf-8"))
+            response.headers.update(headers)
+            return response
+        except Exception:
+            log.exception("internal error on %s %s", request.method, request.path)
+            return Response(500, b"internal error (see the server log)\n")
+
+    def _route(self, request: Request) -> Response:
+        path = request.path
+        if request.method not in ("GET", "HEAD", "POST"):
+            raise UpdateRefused(f"{request.method} is not allowed: this endpoint is read-only")
+        if path == "/sparql":
+            return self.sparql(request)
+        if request.method == "POST":
+            raise UpdateRefused(f"POST is not allowed on {path}")
+        if path == "/":
+            from .web.pages import catalogue_page
+
+            return html(catalogue_page(self.catalogue))
+        if path.startswith("/query/"):
+            return self.canned(request, urllib.parse.unquote(path[len("/query/"):]))
+        if path == "/entity":
+            return self.entity(request, request.param("iri") or "")
+        if path.startswith("/id/"):
+            from .namespaces import INSTANCE_BASE
+
+            return self.entity(request, INSTANCE_BASE + urllib.parse.unquote(path[len("/id/"):]))
+        if path == "/timeline":
+            from .web import pages, views
+
+            return html(pages.timeline_page(self.run(views.timeline, self.store), self.labels))
+        if path == "/static/style.css":
+            return Response(200, (STATIC / "style.css").read_bytes(), "text/css; charset=utf-8",
+                            {"Cache-Control": "max-age=3600"})
+        return Response(404, f"not found: {path}\n".encode())
+
+    def run(self, fn: Callable, *args, max_rows: int | None = None):
+        """Run ``fn`` in a query worker, if a slot is free (else :class:`Busy`)."""
+        if not self.slots.acquire(blocking=False):
+            raise Busy(f"all {self.config.max_concurrent} query slots are busy; try again in a moment")
+        try:
+            return run_limited(fn, *args, timeout=self.config.timeout,
+                               max_rows=max_rows or self.config.max_rows,
+                               timeout_hint="the server's limit; kgtool serve --timeout raises it",
+                               cap_hint="add LIMIT to the query, or kgtool serve --max-rows raises the cap")
+        finally:
+            self.slots.release()
+
+    # -------------------------------------------------------------------------------------- routes
+    def sparql(self, request: Request) -> Response:
+        from .namespaces import sparql_prologue
+        from .queries import query_form
+        from .run import MAX_QUERY_BYTES
+        from .safety import check_query_safety
+        from .web.pages import sparql_page
+
+        proto = parse_request(request.method, request.query_string, request.headers.get("content-type", ""),
+                              request.body)
+        if proto.query is None:
+            if _prefers_html(request):
+                return html(sparql_page("", None, None, self.labels))
+            raise UsageError("no query: send query= (GET or form POST) or an application/sparql-query body")
+        if len(proto.query.encode("utf-8")) > MAX_QUERY_BYTES or not proto.query.strip():
+            raise UsageError("the query is empty or too long")
+        check_query_safety(proto.query, "query")
+        form = query_form(proto.query)
+        offers = GRAPH_TYPES if form in ("CONSTRUCT", "DESCRIBE") else RESULT_TYPES
+        fmt = proto.format or negotiate(request.headers.get("accept"), offers)
+        if fmt == "html":
+            try:
+                result = self.run(self.store.query, sparql_prologue() + proto.query)
+            except (Busy, QueryTimeout):
+                raise
+            except KgtoolError as exc:
+                return html(sparql_page(proto.query, None, str(exc), self.labels), _status_of(exc)[0])
+            return html(sparql_page(proto.query, result, None, self.labels))
+        return self._result(self.run(self.store.query, sparql_prologue() + proto.query), fmt)
+
+    def canned(self, request: Request, name: str) -> Response:
+        from .safety import check_query_safety
+        from .web.pages import query_page
+
+        query = self.catalogue.get(name)
+        reserved = {"format", "run"} - {p.name for p in query.params}
+        raw = urllib.parse.parse_qs(request.query_string, keep_blank_values=True)
+        twice = [k for k, v in raw.items() if len(v) > 1]
+        if twice:
+            raise UsageError(f"parameter {twice[0]!r} given twice")
+        values = {k: v[0] for k, v in raw.items() if k not in reserved and v[0] != ""}
+        offers = GRAPH_TYPES if query.form in ("CONSTRUCT", "DESCRIBE") else RESULT_TYPES
+        fmt = request.param("format") if "format" in reserved and request.param("format") else None
+        fmt = fmt or negotiate(request.headers.get("accept"), {"text/html": "html", **offers})
+        ready = "run" in raw or all(p.default is not None or not p.required for p in query.params)
+        if fmt != "html":
+            check_query_safety(query.text, f"query {name!r}")
+            return self._result(self.run(self.store.query, query.text, query.bind(values)), fmt)
+        result, error = None, None
+        if ready:
+            try:
+                check_query_safety(query.text, f"query {name!r}")
+                result = self.run(self.store.query, query.text, query.bind(values))
+            except (Busy, QueryTimeout):
+                raise
+            except KgtoolError as exc:
+                error = str(exc)
+        return html(query_page(query, values, result, error, self.labels), 400 if error else 200)
+
+    def entity(self, request: Request, iri: str) -> Response:
+        from .queries import Param
+        from .web import pages, views
+
+        try:  # an absolute IRI, or a prefixed name like place:almaty
+            iri = Param("iri", "iri").to_term(iri).value
+        except UsageError:
+            raise UsageError(f"{iri[:200]!r} is not an absolute http(s) IRI or a prefixed name") from None
+        fmt = request.param("format") or negotiate(request.headers.get("accept"),
+                                                   {"text/html": "html", **GRAPH_TYPES})
+        if fmt != "html":
+            response = self._result(self.run(views.entity_graph, self.store, iri), fmt)
+            response.headers["Vary"] = "Accept"
+            return response
+        view = self.run(views.entity_view, self.store, iri)
+        if not view.exists:
+            return html(pages.error_page(404, f"nothing is known about {iri}"), 404)
+        return html(pages.entity_page(view, self.labels))
+
+    def _result(self, result: QueryResult, fmt: str) -> Response:
+        body, content_type = serialize_result(result, fmt)
+        return Response(200, body, content_type, {"Vary": "Accept"})
+
+    def host_allowed(self, host_header: str | None) -> bool:
+        """When bound to loopback, only loopback Host names (a DNS-rebinding page cannot reach us)."""
+        if self.config.allow_remote:
+            return True
+        host = urllib.parse.urlsplit("//" + (host_header or "")).hostname or ""
+        return host in LOOPBACK_NAMES or host == self.config.host
+
+
+def _status_of(exc: KgtoolError) -> tuple[int, dict[str, str]]:
+    if isinstance(exc, UpdateRefused):
+        return 405, {"Allow": "GET, HEAD, POST"}
+    if isinstance(exc, NotAcceptable):
+        return 406, {}
+    if isinstance(exc, Busy):
+        return 503, {"Retry-After": "1"}
+    if isinstance(exc, QueryTimeout):
+        return 503, {}
+    if isinstance(exc, ResultTooLarge):
+        return 422, {}
+    if isinstance(exc, UsageError) and str(exc).startswith("no canned query"):
+        return 404, {}
+    return 400, {}
+
+
+def _prefers_html(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return request.param("format") == "html" or ("text/html" in accept and request.param("format") is None)
+

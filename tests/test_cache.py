@@ -1,0 +1,127 @@
+"""The content-addressed snapshot cache: rebuilt when an input changes, never stale, safe when two
+processes start at once, and the cold query path imports neither rdflib, pyshacl nor owlrl."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from helpers import REPO, copy_project
+
+from kgtool import closure
+from kgtool.project import find_project
+from kgtool.run import open_store
+from kgtool.snapshot import get_snapshot
+
+ASK_NEW = "ASK { <https://w3id.org/kzcn/id/place/test-town> a <https://w3id.org/kzcn/ontology#Place> }"
+NEW_TRIPLE = ("\n<https://w3id.org/kzcn/id/place/test-town> a <https://w3id.org/kzcn/ontology#City> ;\n"
+              '    <http://www.w3.org/2000/01/rdf-schema#label> "Test town"@en .\n')
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("KGTOOL_CACHE_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def project(tmp_path):
+    return find_project(copy_project(tmp_path / "project"))
+
+
+def snapshots(cache) -> list:
+    return sorted(p.name for p in cache.glob("snapshot-*") if p.is_dir())
+
+
+def test_snapshot_is_built_once_and_reused(cache, project):
+    first = get_snapshot(project)
+    assert first.meta["asserted"] > 2000 and first.meta["inferred"] > 1000
+    assert first.meta["reasoner"] == "kgtool.rules"
+    assert get_snapshot(project).path == first.path
+    assert snapshots(cache) == [first.path.name]
+    assert not [p for p in cache.iterdir() if p.name.endswith(".tmp")], "a build folder was left behind"
+
+
+@pytest.mark.parametrize("engine", ["oxigraph", "rdflib"])
+def test_a_changed_data_file_gives_a_new_snapshot_and_new_answers(cache, project, engine):
+    assert open_store(project, engine=engine).query(ASK_NEW).value is False
+    before = get_snapshot(project)
+    places = project.data_dir / "places.ttl"
+    places.write_text(places.read_text(encoding="utf-8") + NEW_TRIPLE, encoding="utf-8")
+    after = get_snapshot(project)
+    assert after.path != before.path
+    assert open_store(project, engine=engine).query(ASK_NEW).value is True  # inferred: City ⊑ Place
+    assert open_store(project, inference=False, engine=engine).query(ASK_NEW).value is False
+
+
+def test_an_edit_that_keeps_size_and_mtime_is_still_seen(cache, project):
+    places = project.data_dir / "places.ttl"
+    key = get_snapshot(project).key
+    stat = places.stat()
+    text = places.read_text(encoding="utf-8")
+    places.write_text(text.replace('"Almaty"@en', '"Almaty"@de', 1), encoding="utf-8")
+    os.utime(places, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert places.stat().st_size == stat.st_size and places.stat().st_mtime_ns == stat.st_mtime_ns
+    assert get_snapshot(project).key != key
+
+
+def test_large_files_use_the_digest_memo_but_never_a_stale_one(cache, tmp_path, monkeypatch):
+    monkeypatch.setattr(closure, "_SETTLED_NS", 0)  # remember digests at once (normally: after 2 s)
+    big = tmp_path / "big.ttl"
+    big.write_bytes(b"#" * (closure.MEMO_MIN_BYTES + 10))
+    first = closure.inputs_key([big])
+    assert str(big.resolve()) in (cache / "file-digests.json").read_text()
+    assert closure.inputs_key([big]) == first
+    stat = big.stat()
+    big.write_bytes(b"!" + b"#" * (closure.MEMO_MIN_BYTES + 9))
+    os.utime(big, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same size and mtime; ctime moved
+    assert closure.inputs_key([big]) != first
+
+
+def test_an_ontology_change_rebuilds_too(cache, project):
+    before = get_snapshot(project).key
+    with project.ontology_file.open("a", encoding="utf-8") as handle:
+        handle.write("\n# a comment changes the bytes, so the key\n")
+    assert get_snapshot(project).key != before
+
+
+def test_a_damaged_entry_without_meta_is_rebuilt(cache, project):
+    snap = get_snapshot(project)
+    (snap.path / "meta.json").unlink()
+    rebuilt = get_snapshot(project)
+    assert rebuilt.path == snap.path and (rebuilt.path / "meta.json").is_file()
+
+
+def _kgtool(*args: str, cache, cwd=REPO, **kwargs) -> subprocess.Popen:
+    env = {**os.environ, "KGTOOL_CACHE_DIR": str(cache)}
+    env.pop("KGTOOL_ENGINE", None)
+    return subprocess.Popen([sys.executable, *args], cwd=cwd, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+def test_two_processes_starting_at_once_both_succeed(cache, project):
+    runs = [_kgtool("-m", "kgtool", "--project", str(project.root), "query", "ci-partners", "-f", "csv",
+                    cache=cache) for _ in range(2)]
+    outputs = [run.communicate(timeout=120) for run in runs]
+    for run, (out, err) in zip(runs, outputs, strict=True):
+        assert run.returncode == 0, err
+        assert len(out.strip().splitlines()) == 6
+    assert outputs[0][0] == outputs[1][0]
+    assert len(snapshots(cache)) == 1
+    assert not [p for p in cache.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_the_warm_query_path_imports_neither_rdflib_pyshacl_nor_owlrl(cache):
+    warm = _kgtool("-m", "kgtool", "query", "ci-partners", cache=cache)
+    assert warm.communicate(timeout=120)[1] == "" and warm.returncode == 0
+    run = _kgtool("-X", "importtime", "-m", "kgtool", "query", "ci-partners", cache=cache)
+    out, err = run.communicate(timeout=60)
+    assert run.returncode == 0 and "(5 rows)" in out
+    imported = {line.rsplit("|", 1)[-1].strip() for line in err.splitlines()
+                if line.startswith("import time:")}
+    assert "pyoxigraph" in imported, "the importtime output was not captured"
+    heavy = sorted(m for m in imported if m.split(".")[0] in ("rdflib", "pyshacl", "owlrl", "yaml"))
+    assert not heavy, f"the cold query path imported {heavy}"

@@ -1,0 +1,321 @@
+"""`kgtool serve`: the SPARQL 1.1 Protocol endpoint, its limits, and the web pages, over real HTTP."""
+
+from __future__ import annotations
+
+import csv
+import http.client
+import io
+import json
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import xml.etree.ElementTree as ET
+
+import pytest
+from rdflib import Graph
+from webserver import fetch, running_server, web_project
+
+from kgtool.errors import UsageError
+from kgtool.server import make_server
+from kgtool.webapp import ServerConfig
+
+SELECT = ("SELECT ?ci ?label WHERE { ?ci a kzcn:ConfuciusInstitute ; rdfs:label ?label "
+          "FILTER(lang(?label) = 'en') }")
+CONSTRUCT = "CONSTRUCT { ?ci a kzcn:ConfuciusInstitute } WHERE { ?ci a kzcn:ConfuciusInstitute }"
+CARTESIAN = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+SRX = "{http://www.w3.org/2005/sparql-results#}"
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    return web_project(tmp_path_factory.mktemp("web"))
+
+
+@pytest.fixture(scope="module")
+def server(project):
+    with running_server(project, timeout=2.0, max_rows=500, max_body=4096, max_concurrent=2) as running:
+        yield running
+
+
+def sparql_url(server, query: str, **extra: str) -> str:
+    return server.url + "sparql?" + urllib.parse.urlencode({"query": query, **extra})
+
+
+def select_rows(server, accept: str) -> set[tuple[str, str]]:
+    reply = fetch(sparql_url(server, SELECT), headers={"Accept": accept})
+    assert reply.status == 200, reply.text
+    assert reply.content_type == accept
+    if accept == "application/sparql-results+json":
+        doc = json.loads(reply.body)
+        return {(b["ci"]["value"], b["label"]["value"]) for b in doc["results"]["bindings"]}
+    if accept == "application/sparql-results+xml":
+        rows = set()
+        for result in ET.fromstring(reply.body).iter(f"{SRX}result"):
+            cells = {b.get("name"): "".join(b.itertext()) for b in result.iter(f"{SRX}binding")}
+            rows.add((cells["ci"], cells["label"]))
+        return rows
+    if accept == "text/csv":
+        table = list(csv.reader(io.StringIO(reply.text)))
+        assert table[0] == ["ci", "label"]
+        return {tuple(r) for r in table[1:]}
+    lines = reply.text.splitlines()
+    assert lines[0] == "?ci\t?label"
+    return {(ci[1:-1], label.split('"')[1]) for ci, label in (line.split("\t") for line in lines[1:])}
+
+
+# ------------------------------------------------------------------------------------------ protocol
+def test_every_result_format_gives_the_same_rows(server):
+    formats = ["application/sparql-results+json", "application/sparql-results+xml", "text/csv",
+               "text/tab-separated-values"]
+    results = {fmt: select_rows(server, fmt) for fmt in formats}
+    reference = results[formats[0]]
+    assert len(reference) >= 4
+    assert all(rows == reference for rows in results.values()), results
+
+
+def test_get_and_both_kinds_of_post_agree(server):
+    accept = {"Accept": "application/sparql-results+json"}
+    by_get = fetch(sparql_url(server, SELECT), headers=accept).body
+    form = urllib.parse.urlencode({"query": SELECT}).encode()
+    by_form = fetch(server.url + "sparql", "POST", form,
+                    {**accept, "Content-Type": "application/x-www-form-urlencoded"}).body
+    by_body = fetch(server.url + "sparql", "POST", SELECT.encode(),
+                    {**accept, "Content-Type": "application/sparql-query"}).body
+    assert by_get == by_form == by_body
+
+
+@pytest.mark.parametrize("accept,parser", [
+    ("text/turtle", "turtle"), ("application/n-triples", "nt"), ("application/ld+json", "json-ld"),
+])
+def test_graphs_by_content_negotiation(server, accept, parser):
+    reply = fetch(sparql_url(server, CONSTRUCT), headers={"Accept": accept})
+    assert reply.status == 200 and reply.content_type == accept
+    graph = Graph().parse(data=reply.text, format=parser)
+    assert len(graph) >= 4
+
+
+def test_ask_in_json_and_xml(server):
+    ask = "ASK { ?ci a kzcn:ConfuciusInstitute }"
+    assert json.loads(fetch(sparql_url(server, ask)).body)["boolean"] is True
+    xml_reply = fetch(sparql_url(server, ask), headers={"Accept": "application/sparql-results+xml"})
+    assert ET.fromstring(xml_reply.body).find(f"{SRX}boolean").text == "true"
+
+
+def test_default_format_and_preference_order(server):
+    assert fetch(sparql_url(server, SELECT)).content_type == "application/sparql-results+json"
+    accept = "text/csv;q=0.5, application/sparql-results+xml;q=0.9"
+    assert fetch(sparql_url(server, SELECT), headers={"Accept": accept}).content_type == \
+        "application/sparql-results+xml"
+    assert fetch(sparql_url(server, SELECT, format="tsv")).content_type == "text/tab-separated-values"
+
+
+def test_unacceptable_format_is_406(server):
+    assert fetch(sparql_url(server, SELECT), headers={"Accept": "image/png"}).status == 406
+    assert fetch(sparql_url(server, CONSTRUCT), headers={"Accept": "text/csv"}).status == 406
+
+
+@pytest.mark.parametrize("method,content_type,body", [
+    ("POST", "application/sparql-update", b"INSERT DATA { <urn:a> <urn:b> <urn:c> }"),
+    ("POST", "application/x-www-form-urlencoded", b"update=DROP+ALL"),
+    ("PUT", "text/turtle", b"<urn:a> <urn:b> <urn:c> ."),
+    ("DELETE", "text/plain", b""),
+], ids=["sparql-update", "form-update", "put", "delete"])
+def test_updates_are_405(server, method, content_type, body):
+    reply = fetch(server.url + "sparql", method, body, {"Content-Type": content_type})
+    assert reply.status == 405
+    assert "read-only" in reply.text
+    assert "POST" in reply.headers["allow"]
+
+
+@pytest.mark.parametrize("query,message", [
+    ("SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }", "SERVICE refused"),
+    ("SELECT * FROM <file:///etc/passwd> WHERE { ?s ?p ?o }", "FROM refused"),
+    ("SELECT * FROM NAMED <http://example.org/g> WHERE { ?s ?p ?o }", "FROM refused"),
+    ("LOAD <http://example.org/data.ttl>", "LOAD refused"),
+    ("SELECT * WHERE { ?s ?p }", "query failed"),
+], ids=["service", "from-file", "from-named", "load", "syntax"])
+def test_hostile_or_broken_queries_are_400_before_evaluation(server, query, message):
+    reply = fetch(sparql_url(server, query))
+    assert reply.status == 400
+    assert message in reply.text
+
+
+def test_dataset_parameters_are_refused(server):
+    reply = fetch(sparql_url(server, SELECT, **{"default-graph-uri": "file:///etc/passwd"}))
+    assert reply.status == 400 and "serves one graph" in reply.text
+
+
+def test_large_body_is_413(server):
+    body = urllib.parse.urlencode({"query": SELECT + " " * 10_000}).encode()
+    reply = fetch(server.url + "sparql", "POST", body, {"Content-Type": "application/x-www-form-urlencoded"})
+    assert reply.status == 413
+    assert "over the limit of 4096 bytes" in reply.text
+
+
+def test_large_body_is_refused_before_it_is_sent_with_expect_100(server):
+    host, port = server.server_address[:2]
+    connection = http.client.HTTPConnection(host, port, timeout=10)
+    connection.putrequest("POST", "/sparql")
+    for name, value in {"Content-Type": "application/sparql-query", "Content-Length": "50000000",
+                        "Expect": "100-continue"}.items():
+        connection.putheader(name, value)
+    connection.endheaders()  # no body sent
+    assert connection.getresponse().status == 413
+    connection.close()
+
+
+def test_runaway_query_is_stopped_with_503_and_a_message(server):
+    start = time.monotonic()
+    reply = fetch(sparql_url(server, CARTESIAN))
+    assert reply.status == 503
+    assert "query stopped after 2 s: time limit" in reply.text
+    assert time.monotonic() - start < 3.5
+
+
+def test_result_over_the_cap_is_refused_not_truncated(server):
+    reply = fetch(sparql_url(server, "SELECT * WHERE { ?s ?p ?o }"))
+    assert reply.status == 422
+    assert "more than the cap of 500" in reply.text
+
+
+def test_busy_server_answers_503(server):
+    slow = [threading.Thread(target=fetch, args=(sparql_url(server, CARTESIAN),)) for _ in range(2)]
+    for thread in slow:
+        thread.start()
+    deadline = time.monotonic() + 1.5
+    while server.app.slots._value > 0 and time.monotonic() < deadline:  # both slots taken
+        time.sleep(0.01)
+    reply = fetch(sparql_url(server, SELECT))
+    for thread in slow:
+        thread.join()
+    assert reply.status == 503
+    assert "query slots are busy" in reply.text
+    assert reply.headers["retry-after"] == "1"
+    assert fetch(sparql_url(server, SELECT)).status == 200
+
+
+def test_csv_cells_cannot_run_as_spreadsheet_formulas(server):
+    query = 'SELECT ?x WHERE { VALUES ?x { "=HYPERLINK(\\"http://evil.example\\")" "+1" "@SUM(A1)" "ok" } }'
+    cells = {row[0] for row in csv.reader(io.StringIO(fetch(sparql_url(server, query, format="csv")).text))}
+    assert cells == {"x", "'=HYPERLINK(\"http://evil.example\")", "'+1", "'@SUM(A1)", "ok"}
+
+
+def test_foreign_host_header_is_refused(server):
+    reply = fetch(sparql_url(server, SELECT), headers={"Host": "attacker.example"})
+    assert reply.status == 403
+
+
+def test_serve_command_announces_its_address_and_stops_on_ctrl_c(project):
+    process = subprocess.Popen([sys.executable, "-m", "kgtool", "--project", str(project.root), "serve",
+                                "--port", "0"], stderr=subprocess.PIPE, text=True)
+    try:
+        line = process.stderr.readline()
+        assert "serving http://127.0.0.1:" in line and "read-only" in line, line
+        url = line.split("serving ", 1)[1].split()[0]
+        assert fetch(url + "sparql?query=ASK%7B%7D").status == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(10) == 0
+
+
+def test_non_loopback_address_needs_to_be_named(project):
+    with pytest.raises(UsageError, match="not a loopback address"):
+        make_server(project, ServerConfig(host="0.0.0.0", port=0))
+
+
+# ------------------------------------------------------------------------------------------ web UI
+def test_catalogue_lists_the_canned_queries(server):
+    reply = fetch(server.url)
+    assert reply.status == 200 and reply.content_type == "text/html"
+    for name in ("events-in-year", "label-search", "about"):
+        assert f'href="/query/{name}"' in reply.text
+    assert "script-src" not in reply.headers["content-security-policy"]
+    assert "default-src 'none'" in reply.headers["content-security-policy"]
+
+
+def test_canned_query_with_a_parameter_shows_labels_and_entity_links(server):
+    reply = fetch(server.url + "query/events-in-year?year=2017&run=1")
+    assert reply.status == 200
+    assert 'href="/id/event/2017-' in reply.text
+    assert 'value="2017"' in reply.text  # the form keeps what was asked
+
+
+def test_canned_query_results_in_machine_formats(server):
+    reply = fetch(server.url + "query/events-in-year?year=2017", headers={"Accept": "text/csv"})
+    assert reply.status == 200 and reply.content_type == "text/csv"
+    assert reply.text.splitlines()[0] == "event,date,source"
+    graph = fetch(server.url + "query/about?entity=place:almaty&format=ttl")
+    assert graph.content_type == "text/turtle"
+    assert len(Graph().parse(data=graph.text, format="turtle")) > 3
+
+
+@pytest.mark.parametrize("url,message", [
+    ("query/events-in-year?year=2017)%20UNION%20{&run=1", "is not a year"),
+    ("query/about?entity=javascript:alert(1)&run=1", "not an absolute http(s) IRI"),
+    ("query/about?entity=%3Chttp://a%3E%20%3Chttp://b%3E&run=1", "not an absolute http(s) IRI"),
+    ("query/events-in-year?year=2017&nope=1&run=1", "has no parameter 'nope'"),
+    ("query/events-in-year?year=2017&year=2018&run=1", "given twice"),
+], ids=["year-injection", "javascript-iri", "iri-injection", "unknown-param", "repeated-param"])
+def test_hostile_parameters_are_refused(server, url, message):
+    reply = fetch(server.url + url)
+    assert reply.status == 400
+    assert message in reply.text.replace("&#x27;", "'")
+
+
+def test_string_parameters_are_bound_as_literals_and_escaped_in_html(server):
+    hostile = '<script>alert(1)</script>" } ; DROP ALL ; {'
+    reply = fetch(server.url + "query/label-search?" + urllib.parse.urlencode({"text": hostile, "run": "1"}))
+    assert reply.status == 200
+    assert "<script>" not in reply.text
+    assert "&lt;script&gt;" in reply.text
+    assert "0 rows" in reply.text
+
+
+def test_entity_page_shows_facts_inbound_links_and_sources(server):
+    doc = json.loads(fetch(server.url + "query/events-in-year?year=2017&format=json").body)
+    event = doc["results"]["bindings"][0]["event"]["value"]
+    path = "/id/" + event.split("/id/", 1)[1]
+    page = fetch(server.url.rstrip("/") + path)
+    assert page.status == 200
+    assert '<h2 id="sources">Sources</h2>' in page.text
+    assert 'href="/id/source/article-' in page.text
+    assert '<h2 id="inbound">What links here</h2>' in page.text
+
+
+def test_the_same_entity_url_gives_turtle_to_a_machine(server):
+    reply = fetch(server.url + "id/place/almaty", headers={"Accept": "text/turtle"})
+    assert reply.status == 200 and reply.content_type == "text/turtle"
+    assert "Accept" in reply.headers["vary"]
+    graph = Graph().parse(data=reply.text, format="turtle")
+    almaty = "https://w3id.org/kzcn/id/place/almaty"
+    assert any(str(s) == almaty for s in graph.subjects())
+    assert any(str(o) == almaty for o in graph.objects())  # what links to it, too
+
+
+def test_entity_by_iri_parameter_and_unknown_or_hostile_iris(server):
+    term = urllib.parse.quote("https://w3id.org/kzcn/ontology#ConfuciusInstitute", safe="")
+    assert fetch(server.url + f"entity?iri={term}").status == 200
+    assert fetch(server.url + "id/place/atlantis").status == 404
+    assert fetch(server.url + "entity?iri=place:almaty").status == 200
+    hostile = fetch(server.url + "entity?iri=" + urllib.parse.quote('x"><script>alert(1)</script>'),
+                    headers={"Accept": "text/html"})
+    assert hostile.status == 400 and hostile.content_type == "text/html"
+    assert "<script>" not in hostile.text and "&lt;script&gt;" in hostile.text
+
+
+def test_timeline_lists_dated_events_by_year(server):
+    reply = fetch(server.url + "timeline")
+    assert reply.status == 200
+    years = [line.split(">")[1].split("<")[0] for line in reply.text.splitlines() if 'class="year"' in line]
+    assert len(years) > 10 and years == sorted(years)
+    assert 'class="kind agreement"' in reply.text and 'class="kind event"' in reply.text
+
+
+def test_sparql_form_page_for_browsers(server):
+    page = fetch(server.url + "sparql", headers={"Accept": "text/html"})
+    assert page.status == 200 and "<textarea" in page.text
+    run = fetch(sparql_url(server, SELECT, format="html"))
+    assert run.status == 200 and 'href="/id/organization/' in run.text
