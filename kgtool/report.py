@@ -59,8 +59,9 @@ class Report:
 def render_text(report: Report) -> str:
     counts = report.counts()
     verdict = "conforms" if report.conforms else "does not conform"
-    head = (f"{report.subject}: {verdict} ({counts['Violation']} violations, {counts['Warning']} warnings, "
-            f"{counts['Info']} notes; {report.checked_triples} triples checked)")
+    head = (f"{report.subject}: {verdict} ({_count(counts['Violation'], 'violation')}, "
+            f"{_count(counts['Warning'], 'warning')}, {_count(counts['Info'], 'note')}; "
+            f"{_count(report.checked_triples, 'triple')} checked)")
     groups: dict[tuple[str, str], list[Finding]] = defaultdict(list)
     for finding in report.findings:
         groups[(finding.focus, finding.focus_label)].append(finding)
@@ -86,6 +87,10 @@ def _display_value(value: str) -> str:
     if marker and datatype.endswith(">"):
         return f"{text}^^{shorten(datatype[:-1])}"
     return value
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def render_json(report: Report) -> str:

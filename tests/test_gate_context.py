@@ -39,7 +39,7 @@ def test_a_valid_contribution_exits_0_and_says_it_conforms():
 def test_warnings_alone_exit_0():
     path = CONTRIBUTIONS / "valid-context-duplicate-label.ttl"
     out = run_cli("--project", str(shared_project().root), "validate", str(path)).stdout
-    assert "conforms (0 violations, 1 warnings" in out and "may be the same as Almaty (place:almaty)" in out
+    assert "conforms (0 violations, 1 warning," in out and "may be the same as Almaty (place:almaty)" in out
 
 
 def test_the_problem_caused_on_an_existing_entity_is_located_in_the_contribution():
