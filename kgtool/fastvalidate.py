@@ -31,7 +31,7 @@ from .errors import InputError
 from .project import Project
 from .report import Finding, Report
 from .shapes_fast import RDF_TYPE, SUBCLASS, Result, View, compile_shapes, evaluate, load_exact
-from .snapshot import ASSERTED_GRAPH, INFERRED_GRAPH, NORMALISED_DATATYPES, get_snapshot, parse_file
+from .snapshot import NORMALISED_DATATYPES, get_snapshot, parse_file
 
 LABEL = "<http://www.w3.org/2000/01/rdf-schema#label>"
 LOCAL = "urn:kgtool:neighbourhood"
@@ -50,7 +50,7 @@ def validate_project_fast(project: Project) -> Report:
         return validate_project(project)
     snapshot = get_snapshot(project)
     exact = load_exact(snapshot.exact_literals_file)
-    view = View(snapshot.open(), [ASSERTED_GRAPH, INFERRED_GRAPH], exact=exact)
+    view = View(snapshot.open(), snapshot.graphs(True), exact=exact)
     return Report("bundled data", findings(evaluate(shapes, view), view), snapshot.meta["asserted"])
 
 
@@ -88,11 +88,11 @@ def _label(values: list) -> str:
 class OxBase:
     """The cached closure in the snapshot store, as :class:`kgtool.rules.Closure` reads a ``base``."""
 
-    def __init__(self, store) -> None:
-        import pyoxigraph as ox
+    def __init__(self, store, graphs: list) -> None:
+        from .store import graph_terms
 
         self.store = store
-        self.graphs = [ox.NamedNode(ASSERTED_GRAPH), ox.NamedNode(INFERRED_GRAPH)]
+        self.graphs = graph_terms(graphs)  # the asserted graph first
 
     def quads(self, s, p, o):
         for graph in self.graphs:
@@ -165,7 +165,7 @@ def check_contribution_fast(project: Project, paths: Sequence[Path]) -> Report:
         raise InputError("the shapes use SHACL features the fast validator lacks: use kgtool validate")
     contribution = read_contribution(paths)
     snapshot = get_snapshot(project)
-    base = OxBase(snapshot.open())
+    base = OxBase(snapshot.open(), snapshot.graphs(True))
     added = [t for t in contribution if not base.has(*t)]
     if touches_schema(added):
         raise InputError("the contribution changes the ontology's axioms: use kgtool validate")

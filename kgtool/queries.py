@@ -10,7 +10,7 @@ to the query's ``?name`` variable; the query text is never edited.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ProjectError, UsageError
@@ -195,7 +195,9 @@ def _parse_param(where: str, raw: object, body: str) -> Param:
 
 def strip_comments(text: str) -> str:
     """Query text without comments, string literals or IRIs: what keyword checks may look at."""
-    pattern = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>\s]*>|#[^\n]*')
+    pattern = re.compile(
+        r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>\s]*>|#[^\n]*'
+    )
     return pattern.sub(lambda m: " " if m.group(0).startswith("#") else '""', text)
 
 

@@ -162,10 +162,10 @@ class View:
 
     def __init__(self, store, graphs: list[str], focus: set[str] | None = None,
                  exact: dict[tuple[str, str], list] | None = None) -> None:
-        import pyoxigraph as ox
+        from .store import graph_terms
 
         self.store, self.focus, self.exact = store, focus, exact or {}
-        self.graphs = [ox.NamedNode(g) for g in graphs]
+        self.graphs = graph_terms(graphs)
         self._values: dict[tuple[str, bool], dict[str, list]] = {}
         self._instances: dict[str, set[str]] = {}
 

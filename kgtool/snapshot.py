@@ -4,11 +4,12 @@ A snapshot is a folder in the cache (:mod:`kgtool.closure`) named after the hash
 and ``data/*.ttl`` (and of the code that builds it). It holds
 
 - ``asserted.nt``: ontology + data, as N-Triples;
-- ``inferred.nt``: the OWL RL inferences without reasoner noise, sorted N-Triples (what the rdflib engine
+- ``inferred.nt``: the OWL RL inferences without reasoner noise, as N-Triples (what the rdflib engine
   adds to its graph);
 - ``exact-literals.nt``: the triples whose literal an Oxigraph store normalises (derived integer types);
-- ``store/``: an Oxigraph (RocksDB) store with both in two named graphs, opened read-only in about 10 ms
-  at any size (loading the files into memory instead takes ~15 ms for the bundled data, seconds at 1M);
+- ``store/``: an Oxigraph (RocksDB) store, the asserted triples in a named graph and the inferred ones in
+  the default graph, opened read-only in about 10 ms at any size (loading the files into memory instead
+  takes ~15 ms for the bundled data, seconds at a million triples);
 - ``meta.json``: counts, the reasoner used, the build time. It is written last: a folder without it is
   never published.
 
@@ -31,7 +32,6 @@ from .project import Project
 
 SNAPSHOT_FORMAT = "snapshot-v1"
 ASSERTED_GRAPH = "https://w3id.org/kzcn/graph/asserted"
-INFERRED_GRAPH = "https://w3id.org/kzcn/graph/inferred"
 _CODE = ("snapshot", "rules", "reason", "closure")
 
 
@@ -61,7 +61,8 @@ class Snapshot:
         return json.loads((self.path / "meta.json").read_text(encoding="utf-8"))
 
     def open(self):
-        """A pyoxigraph store with the asserted and the inferred triples in two named graphs."""
+        """A pyoxigraph store: the asserted triples in the named graph ASSERTED_GRAPH, the inferred ones in
+        the default graph (see :meth:`graphs`)."""
         import pyoxigraph as ox
 
         if self.store_dir.is_dir():
@@ -70,9 +71,15 @@ class Snapshot:
             except OSError:  # an unreadable database: the N-Triples files hold the same triples
                 pass
         store = ox.Store()
-        for path, graph in ((self.asserted_file, ASSERTED_GRAPH), (self.inferred_file, INFERRED_GRAPH)):
-            store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
+        store.bulk_load(path=str(self.asserted_file), format=ox.RdfFormat.N_TRIPLES,
+                        to_graph=ox.NamedNode(ASSERTED_GRAPH))
+        store.bulk_load(path=str(self.inferred_file), format=ox.RdfFormat.N_TRIPLES)
         return store
+
+    @staticmethod
+    def graphs(inference: bool = True) -> list[str]:
+        """The graphs a query's default graph is made of ("" is the store's default graph)."""
+        return [ASSERTED_GRAPH, ""] if inference else [ASSERTED_GRAPH]
 
 
 def snapshot_key(project: Project) -> str:
@@ -108,35 +115,84 @@ def get_snapshot(project: Project) -> Snapshot:
 
 
 def build(project: Project, folder: Path, key: str) -> None:
-    """Parse, reason, write the files and the store. Terms are taken from the parser, never from a store:
-    Oxigraph's stores normalise literals on load ("1"^^xsd:positiveInteger comes back as "1"^^xsd:integer,
-    oxigraph#526), so the files keep the exact terms and ``exact-literals.nt`` lists the triples whose
-    literal a store would change, for the validator."""
+    """Parse, reason, write the files and the store.
+
+    The store loads the source files in a second thread (pyoxigraph releases the GIL) while this one
+    parses them again into term strings and reasons: on two cores the load costs little extra time.
+    Terms are taken from the parser, never from a store: Oxigraph's stores normalise literals on load
+    ("1"^^xsd:positiveInteger comes back as "1"^^xsd:integer, oxigraph#526), so the files keep the
+    exact terms and ``exact-literals.nt`` lists the triples whose literal a store changes, for the
+    validator. The inferred triples go to the default graph (loading it is faster than a named graph's).
+    """
+    import pyoxigraph as ox
+
     clock = [time.perf_counter()]
 
     def lap() -> float:
         clock.append(time.perf_counter())
         return round(clock[-1] - clock[-2], 3)
 
-    share: dict[str, str] = {}
-    intern = share.setdefault
-    asserted = {(intern(s, s), intern(p, p), intern(o, o))
-                for path in project.source_files for s, p, o in parse_file(path)}
-    share.clear()
-    phases = {"parse": lap()}
-    inferred, reasoner = infer(asserted, project)
-    phases["reason"] = lap()
-    write_ntriples(folder / "asserted.nt", asserted)
-    write_ntriples(folder / "inferred.nt", inferred)
-    write_ntriples(folder / "exact-literals.nt",
-                   [t for t in (*asserted, *inferred) if t[2].endswith(NORMALISED_DATATYPES)])
-    phases["write"] = lap()
-    write_store(folder)
+    store = ox.Store(str(folder / "store"))
+    loader = _Loader(store, project.source_files)
+    loader.start()
+    try:
+        share: dict[str, str] = {}
+        intern = share.setdefault
+        asserted = {(intern(s, s), intern(p, p), intern(o, o))
+                    for path in project.source_files for s, p, o in parse_file(path)}
+        share.clear()
+        phases = {"parse": lap()}
+        inferred, reasoner = infer(asserted, project)
+        phases["reason"] = lap()
+        write_ntriples(folder / "asserted.nt", asserted)
+        write_ntriples(folder / "inferred.nt", inferred)
+        write_ntriples(folder / "exact-literals.nt",
+                       [t for t in (*asserted, *inferred) if t[2].endswith(NORMALISED_DATATYPES)])
+        phases["write"] = lap()
+    finally:
+        loader.join()
+    if loader.error is not None or any(s[0] == "_" or o[0] == "_" for s, _p, o in inferred):
+        # blank nodes in inferences must match the stored ones: load the parsed terms instead
+        store.remove_graph(ox.NamedNode(ASSERTED_GRAPH))
+        store.bulk_load(path=str(folder / "asserted.nt"), format=ox.RdfFormat.N_TRIPLES,
+                        to_graph=ox.NamedNode(ASSERTED_GRAPH))
+    store.bulk_load(path=str(folder / "inferred.nt"), format=ox.RdfFormat.N_TRIPLES)
+    store.flush()
+    if len(asserted) + len(inferred) < 200_000:
+        store.optimize()  # read-only opens of small stores take ~10 ms instead of ~20 (large: ~7 ms anyway)
+    del store
     phases["store"] = lap()
     meta = {"format": SNAPSHOT_FORMAT, "key": key, "asserted": len(asserted), "inferred": len(inferred),
             "reasoner": reasoner, "seconds": round(clock[-1] - clock[0], 3), "phases": phases,
             "built": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
     closure.write_cached_file(folder / "meta.json", json.dumps(meta, indent=1).encode("utf-8"))
+
+
+class _Loader:
+    """Loads the source files into the store's asserted graph in a thread, beside the main thread's
+    parsing (pyoxigraph releases the GIL while it loads)."""
+
+    def __init__(self, store, paths: list[Path]) -> None:
+        import threading
+
+        self.store, self.paths, self.error = store, paths, None
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def join(self) -> None:
+        self.thread.join()
+
+    def run(self) -> None:
+        import pyoxigraph as ox
+
+        try:
+            for path in self.paths:
+                self.store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(
+                    ASSERTED_GRAPH), base_iri=path.resolve().as_uri())
+        except (SyntaxError, OSError, ValueError) as exc:  # the main thread reports it, with its place
+            self.error = exc
 
 
 #: Datatypes whose literals an Oxigraph store rewrites as xsd:integer (the datatype is lost).
@@ -146,7 +202,9 @@ NORMALISED_DATATYPES = tuple(f"^^<http://www.w3.org/2001/XMLSchema#{name}>" for 
 
 
 def write_ntriples(path: Path, triples) -> None:
-    path.write_bytes("".join(sorted(f"{s} {p} {o} .\n" for s, p, o in triples)).encode("utf-8"))
+    """One ``s p o .`` line per triple (unsorted: order does not matter to any reader, and sorting a
+    million lines costs a second)."""
+    path.write_bytes("".join(f"{s} {p} {o} .\n" for s, p, o in triples).encode("utf-8"))
 
 
 def parse_file(path: Path):
@@ -177,14 +235,3 @@ def infer(triples: list[tuple[str, str, str]], project: Project) -> tuple[set[tu
     from .graphs import infer_with_owlrl
 
     return infer_with_owlrl(project), "owlrl"
-
-
-def write_store(folder: Path) -> None:
-    import pyoxigraph as ox
-
-    store = ox.Store(str(folder / "store"))
-    for name, graph in (("asserted.nt", ASSERTED_GRAPH), ("inferred.nt", INFERRED_GRAPH)):
-        store.bulk_load(path=str(folder / name), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
-    store.flush()
-    store.optimize()  # one compacted file set: read-only opens take ~10 ms instead of ~20
-    del store

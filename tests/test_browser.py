@@ -12,6 +12,7 @@ import shutil
 import urllib.parse
 
 import pytest
+
 from webserver import running_server, web_project
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed "

@@ -8,9 +8,9 @@ from html import escape
 from pathlib import Path
 
 import pytest
-from helpers import REPO, run_cli
 from rdflib import OWL, RDF, Graph, Namespace
 
+from helpers import REPO, run_cli
 from kgtool.project import find_project
 from kgtool.run import load_catalogue
 

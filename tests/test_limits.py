@@ -7,8 +7,8 @@ import signal
 import time
 
 import pytest
-from helpers import REPO, run_cli
 
+from helpers import REPO, run_cli
 from kgtool.errors import QueryError, UsageError
 from kgtool.limits import QueryTimeout, ResultTooLarge, check_cap, run_limited
 from kgtool.project import find_project

@@ -6,9 +6,9 @@ import math
 import xml.etree.ElementTree as ET
 
 import pytest
-from helpers import REPO, run_cli
 from rdflib import RDFS, URIRef
 
+from helpers import REPO, run_cli
 from kgtool.graphs import load_asserted
 from kgtool.network import build_network
 from kgtool.network_picture import layout

@@ -15,8 +15,8 @@ import json
 import re
 
 import pytest
-from helpers import REPO, run_cli, tree_digest
 
+from helpers import REPO, run_cli, tree_digest
 from kgtool.errors import UsageError
 from kgtool.queries import Catalogue, strip_comments
 from kgtool.safety import check_query_safety

@@ -15,10 +15,10 @@ import urllib.error
 import urllib.request
 
 import pytest
-from helpers import REPO, run_cli
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
+from helpers import REPO, run_cli
 from kgtool.errors import UsageError
 from kgtool.project import find_project
 from kgtool.remote import bind_values, query_endpoint, run_remote, sparql_term, where_brace

@@ -16,11 +16,11 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from rdflib import Graph
-from webserver import fetch, running_server, web_project
 
 from kgtool.errors import UsageError
 from kgtool.server import make_server
 from kgtool.webapp import ServerConfig
+from webserver import fetch, running_server, web_project
 
 SELECT = ("SELECT ?ci ?label WHERE { ?ci a kzcn:ConfuciusInstitute ; rdfs:label ?label "
           "FILTER(lang(?label) = 'en') }")

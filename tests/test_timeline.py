@@ -6,8 +6,8 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
-from helpers import REPO, run_cli
 
+from helpers import REPO, run_cli
 from kgtool.canvas import text_width
 from kgtool.project import find_project
 from kgtool.timeline import LABEL_SIZE, build_timeline, draw_timeline, fractional_year

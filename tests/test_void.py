@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from helpers import REPO, run_cli
 from rdflib import RDF, Graph, Literal, Namespace, URIRef
 
+from helpers import REPO, run_cli
 from kgtool.loading import parse_files
 from kgtool.project import find_project
 

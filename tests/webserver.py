@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from helpers import REPO
-
 from kgtool.project import find_project
 from kgtool.server import KgtoolHTTPServer, make_server
 from kgtool.webapp import ServerConfig
