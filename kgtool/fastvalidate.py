@@ -10,10 +10,10 @@ a feature it does not evaluate, both fall back to pySHACL.
    the cached closure in the store (``base``) wherever a rule needs an older triple;
 2. its focus nodes are every node it or its inferences mention (not classes), plus the neighbours of any
    node whose classes change (their ``sh:class`` checks read those classes);
-3. the shapes only look one step from a focus node (its values, the values' classes, the links into it,
-   and SPARQL constraints over ``$this``'s own triples), so a small store with the focus nodes' triples
-   in both directions, their values' types and the class hierarchy answers exactly as the whole graph
-   would, for those nodes;
+3. the shapes only look one step from a focus node (its values, the values' classes, the links into it
+   along inverse paths, and SPARQL constraints over ``$this``'s own triples), so a small store with the
+   focus nodes' own triples, the links into them along those inverse-path predicates, their values'
+   types and the class hierarchy answers exactly as the whole graph would, for those nodes;
 4. SHACL runs on that neighbourhood before and after adding the contribution and its inferences, and the
    results that are new are the ones the contribution causes.
 
@@ -172,7 +172,7 @@ def check_contribution_fast(project: Project, paths: Sequence[Path]) -> Report:
     inferred = rules.Closure(added, base=base, tbox_facts=base.schema()).run().inferred()
     focus = focus_nodes(base, added, inferred)
     exact = load_exact(snapshot.exact_literals_file)
-    before, after = neighbourhood_stores(base, focus, added, inferred, exact)
+    before, after = neighbourhood_stores(base, focus, added, inferred, exact, reverse_predicates(shapes))
     keys = {_key(f) for f in findings(evaluate(shapes, before), before)}
     caused = [f for f in findings(evaluate(shapes, after), after) if _key(f) not in keys]
     return Report(", ".join(str(p) for p in paths), caused, len(contribution))
@@ -197,22 +197,38 @@ def focus_nodes(base: OxBase, added, inferred) -> set[str]:
     return nodes
 
 
-def neighbourhood_stores(base: OxBase, focus: set[str], added, inferred, exact: dict):
+def reverse_predicates(shapes) -> set[str]:
+    """The predicates some shape follows backwards (inverse paths, targetObjectsOf): the only links
+    into a focus node the shapes read. (A place named by a million events is not read a million times.)"""
+    found: set[str] = set()
+    stack = list(shapes)
+    while stack:
+        shape = stack.pop()
+        if shape.path and shape.inverse:
+            found.add(shape.path)
+        found.update(shape.targets.get("targetObjectsOf", []))
+        stack += shape.properties + [member for members in shape.ors for member in members]
+    return found
+
+
+def neighbourhood_stores(base: OxBase, focus: set[str], added, inferred, exact: dict, reverse: set[str]):
     """Two small stores: the focus nodes' neighbourhood as it is, and with the contribution added."""
     import pyoxigraph as ox
 
     graph = ox.NamedNode(LOCAL)
     quads = set()
     typed = set()
+    backwards = [to_term(p) for p in sorted(reverse)]
     for node in focus:
         term = to_term(node)
         for q in base.quads(term, None, None):
             quads.add(ox.Quad(q.subject, q.predicate, q.object, graph))
             if not isinstance(q.object, ox.Literal):
                 typed.add(q.object)
-        for q in base.quads(None, None, term):
-            quads.add(ox.Quad(q.subject, q.predicate, q.object, graph))
-            typed.add(q.subject)
+        for predicate in backwards:
+            for q in base.quads(None, predicate, term):
+                quads.add(ox.Quad(q.subject, q.predicate, q.object, graph))
+                typed.add(q.subject)
     type_node = ox.NamedNode(RDF_TYPE[1:-1])
     for node in typed:
         quads |= {ox.Quad(q.subject, q.predicate, q.object, graph) for q in base.quads(node, type_node, None)}

@@ -160,7 +160,6 @@ class Closure:
         self.facts: dict[str, set[tuple[str, str]]] = defaultdict(set)
         for s, p, o in triples:
             self.facts[p].add((s, o))
-        self.asserted = {p: set(pairs) for p, pairs in self.facts.items()}
         self.schema = defaultdict(set)
         for s, p, o in tbox_facts:
             self.schema[p].add((s, o))
@@ -205,7 +204,8 @@ class Closure:
         if p[0] != "<":  # owlrl keeps no triple with a literal or blank predicate
             return
         known = self.facts[p]
-        new = {pair for pair in pairs if pair not in known}
+        new = set(pairs)
+        new -= known
         if self.base is not None and new:
             new = {(s, o) for s, o in new if not self.base.has(s, p, o)}
         if not new:
@@ -335,19 +335,18 @@ class Closure:
         schema_terms = {s for s, o in self.facts.get(TYPE, ()) if o in _SCHEMA_TYPES}
         if self.base is not None:
             schema_terms |= {s for p in (TYPE,) for s, o in self.schema.get(p, ()) if o in _SCHEMA_TYPES}
-        out = set()
-        for p, pairs in self.derived.items():
-            if p in _TRIVIAL_PREDICATES:
-                continue
-            asserted = self.asserted.get(p, ())
-            for s, o in pairs:
-                if (s, o) in asserted or s[0] != "<" or s.startswith(_NOISE_NAMESPACES) or s in schema_terms:
-                    continue
-                if p == TYPE and (o in _TRIVIAL_TYPES or o.startswith(_NOISE_NAMESPACES)):
-                    continue
-                if self.base is not None and self._is_schema_term(s):
-                    continue
-                out.add((s, p, o))
+        kept = {p: pairs for p, pairs in self.derived.items() if pairs and p not in _TRIVIAL_PREDICATES}
+        subjects = {s for pairs in kept.values() for s, _o in pairs}
+        good = {s for s in subjects if s[0] == "<" and not s.startswith(_NOISE_NAMESPACES)
+                and s not in schema_terms and (self.base is None or not self._is_schema_term(s))}
+        out: set[Triple] = set()
+        for p, pairs in kept.items():
+            if p == TYPE:
+                classes = {o for _s, o in pairs}
+                allowed = {o for o in classes if o not in _TRIVIAL_TYPES and not o.startswith(_NOISE_NAMESPACES)}
+                out.update((s, p, o) for s, o in pairs if o in allowed and s in good)
+            else:
+                out.update((s, p, o) for s, o in pairs if s in good)
         return out
 
     def _is_schema_term(self, s: str) -> bool:

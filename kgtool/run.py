@@ -8,7 +8,6 @@ never imports rdflib, pyshacl or owlrl (a test checks it) unless the cache must 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 from dataclasses import asdict
@@ -45,11 +44,11 @@ def prepare_store(project: Project, inference: bool = True, engine: str | None =
 def open_store(project: Project, inference: bool = True, engine: str | None = None) -> Store:
     engine = check_engine(engine or default_engine())
     if engine == "oxigraph":
-        from .snapshot import ASSERTED_GRAPH, INFERRED_GRAPH, get_snapshot
+        from .snapshot import get_snapshot
         from .store import OxigraphStore
 
-        graphs = [ASSERTED_GRAPH, INFERRED_GRAPH] if inference else [ASSERTED_GRAPH]
-        return OxigraphStore(get_snapshot(project).open(), graphs)
+        snapshot = get_snapshot(project)
+        return OxigraphStore(snapshot.open(), snapshot.graphs(inference))
     from .graphs import load_graphs
     from .store import RdflibStore
 
@@ -83,10 +82,10 @@ def load_query(project: Project, name: str) -> Query:
 
 def cached_query(path: Path) -> Query:
     """parse_query_file, with the result cached under the hash of the file and of the parser's code."""
-    from .closure import cache_dir, code_digest, write_cached_file
+    from .closure import cache_dir, code_digest, sha256, write_cached_file
 
     data = path.read_bytes()
-    key = hashlib.sha256(code_digest("queries").encode() + b"\0" + data).hexdigest()
+    key = sha256(code_digest("queries").encode() + b"\0" + data).hexdigest()
     entry = cache_dir() / "queries" / f"{key[:40]}.json"
     try:
         fields = json.loads(entry.read_text(encoding="utf-8"))

@@ -92,11 +92,9 @@ class OxigraphStore:
 
     name = "oxigraph"
 
-    def __init__(self, store, graphs: list[str]) -> None:
-        import pyoxigraph as ox
-
+    def __init__(self, store, graphs: list) -> None:
         self.store = store
-        self.default_graph = [ox.NamedNode(g) for g in graphs]
+        self.default_graph = graph_terms(graphs)
 
     def query(self, sparql: str, bindings: dict[str, Term] | None = None) -> QueryResult:
         import pyoxigraph as ox
@@ -115,23 +113,23 @@ class OxigraphStore:
             raise QueryError(f"query failed: {' '.join(str(exc).split())[:400]}") from None
 
 
-_MASK = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''
-                   r"|<[^<>\s]*>|#[^\n]*")
-_FORM = re.compile(r"(?i)(?<![\w:?$])(SELECT|ASK|CONSTRUCT|DESCRIBE)(?![\w:])")
-_WHERE = re.compile(r"(?i)(?<![\w:?$])WHERE(?![\w:])")
-_IRI_UNSAFE = re.compile(r'[\x00-\x20<>"{}|^`\\]')
-_LANG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
+_MASK = (r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''
+         r"|<[^<>\s]*>|#[^\n]*")
+_FORM = r"(?i)(?<![\w:?$])(SELECT|ASK|CONSTRUCT|DESCRIBE)(?![\w:])"
+_WHERE = r"(?i)(?<![\w:?$])WHERE(?![\w:])"
+_IRI_UNSAFE = r'[\x00-\x20<>"{}|^`\\]'
+_LANG = r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$"
 
 
 def _masked(text: str) -> str:
     """The query with comments, strings and IRIs blanked out, offsets unchanged."""
-    return _MASK.sub(lambda m: " " * len(m.group(0)), text)
+    return re.sub(_MASK, lambda m: " " * len(m.group(0)), text)
 
 
 def _projects(sparql: str, bindings: dict[str, Term]) -> bool:
     """Whether the outermost SELECT lists every bound variable (or is SELECT *)."""
     masked = _masked(sparql)
-    form = _FORM.search(masked)
+    form = re.search(_FORM, masked)
     if not form or form.group(1).upper() != "SELECT":
         return False
     head = masked[form.end():masked.find("{", form.end())]
@@ -145,10 +143,10 @@ def _projects(sparql: str, bindings: dict[str, Term]) -> bool:
 def with_values(sparql: str, bindings: dict[str, Term]) -> str:
     """The query with one VALUES row for ``bindings`` right after the opening brace of its WHERE."""
     masked = _masked(sparql)
-    form = _FORM.search(masked)
+    form = re.search(_FORM, masked)
     if not form:
         raise QueryError("cannot find SELECT, ASK, CONSTRUCT or DESCRIBE in the query")
-    where = _WHERE.search(masked, form.end())
+    where = re.compile(_WHERE).search(masked, form.end())
     brace = masked.find("{", where.end() if where else form.end())
     if brace < 0:
         raise QueryError("cannot find the WHERE clause of the query")
@@ -160,16 +158,23 @@ def with_values(sparql: str, bindings: dict[str, Term]) -> str:
 def sparql_term(term: Term) -> str:
     """A term as SPARQL syntax, refusing anything that could escape its own token."""
     if term.kind == "iri":
-        if _IRI_UNSAFE.search(term.value):
+        if re.search(_IRI_UNSAFE, term.value):
             raise UsageError(f"IRI {term.value!r} contains characters not allowed in an IRI")
         return f"<{term.value}>"
     if term.kind != "literal":
         raise UsageError("blank nodes cannot be parameters")
-    if term.lang and not _LANG.match(term.lang):
+    if term.lang and not re.match(_LANG, term.lang):
         raise UsageError(f"{term.lang!r} is not a language tag")
-    if term.datatype and _IRI_UNSAFE.search(term.datatype):
+    if term.datatype and re.search(_IRI_UNSAFE, term.datatype):
         raise UsageError(f"datatype {term.datatype!r} is not an IRI")
     return term.n3()
+
+
+def graph_terms(graphs: list) -> list:
+    """Graph names as pyoxigraph terms: an IRI string names a graph, "" is the default graph."""
+    import pyoxigraph as ox
+
+    return [ox.DefaultGraph() if g == "" else ox.NamedNode(g) if isinstance(g, str) else g for g in graphs]
 
 
 def to_oxigraph(term: Term):

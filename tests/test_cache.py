@@ -8,8 +8,8 @@ import subprocess
 import sys
 
 import pytest
-from helpers import REPO, copy_project
 
+from helpers import REPO, copy_project
 from kgtool import closure
 from kgtool.project import find_project
 from kgtool.run import open_store
@@ -125,3 +125,13 @@ def test_the_warm_query_path_imports_neither_rdflib_pyshacl_nor_owlrl(cache):
     assert "pyoxigraph" in imported, "the importtime output was not captured"
     heavy = sorted(m for m in imported if m.split(".")[0] in ("rdflib", "pyshacl", "owlrl", "yaml"))
     assert not heavy, f"the cold query path imported {heavy}"
+
+
+def test_invalid_turtle_is_an_input_error_naming_file_and_line(cache, project):
+    from kgtool.errors import InputError
+
+    broken = project.data_dir / "places.ttl"
+    broken.write_text(broken.read_text(encoding="utf-8") + "\nplace:oops a kzcn:City , .\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"places\.ttl:\d+:\d+: invalid Turtle"):
+        get_snapshot(project)
+    assert snapshots(cache) == [], "a failed build was published"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 import pytest
-from helpers import REPO
 
+from helpers import REPO
 from kgtool.project import find_project
 from kgtool.run import load_catalogue, open_store
 from kgtool.store import ENGINES, OxigraphStore, RdflibStore

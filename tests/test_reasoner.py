@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from helpers import REPO
 
+from helpers import REPO
 from kgtool import rules
 from kgtool.loading import parse_files
 from kgtool.reason import infer as owlrl_infer
