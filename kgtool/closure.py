@@ -24,6 +24,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from . import __version__
+from .atomic import write_atomically
 
 try:  # the C implementation alone: importing hashlib loads OpenSSL, ~2.5 ms of every cold start
     from _sha256 import sha256
@@ -125,19 +126,8 @@ def write_cached(key: str, payload: bytes, suffix: str = ".nt") -> Path | None:
 
 
 def write_cached_file(target: Path, payload: bytes) -> Path:
-    import tempfile
-
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name[:16]}-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(target, payload)
     return target
 
 

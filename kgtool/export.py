@@ -7,13 +7,10 @@ which get random labels at parse time, are canonicalised first.
 
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path
-
 from rdflib import BNode, Graph, URIRef
 
-from .errors import InputError, UsageError
+from .atomic import write_atomically  # noqa: F401  (re-exported: callers import it from here)
+from .errors import UsageError
 from .graphs import LoadedGraphs, serialize_ntriples_sorted
 from .loading import new_graph
 from .namespaces import BASE, PREFIXES
@@ -111,29 +108,3 @@ def serialize_dataset(graphs: LoadedGraphs, ontology: Graph) -> str:
             body.pop()
         bodies.append(f"<{GRAPH_NAMES[name]}> {{\n" + "\n".join(body) + "\n}\n")
     return "\n".join(sorted(prefixes)) + "\n\n" + "\n".join(bodies)
-
-
-def write_atomically(path: Path, text: str | bytes) -> None:
-    """Write via a temporary file in the same folder and rename: readers see old or new, never half.
-
-    ``text`` is written as UTF-8; ``bytes`` (a PNG picture) as they are.
-    """
-    directory = path.resolve().parent
-    if not directory.is_dir():
-        raise InputError(f"{path}: folder {directory} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        # mkstemp makes the file private (0600); give it the mode of the file it replaces, or rw-r--r--.
-        os.fchmod(fd, path.stat().st_mode & 0o777 if path.exists() else 0o644)
-        if isinstance(text, bytes):
-            handle = os.fdopen(fd, "wb")
-        else:
-            handle = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
-        with handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

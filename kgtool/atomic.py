@@ -1,0 +1,38 @@
+"""Writing a file so that readers see the old content or the new, never half of it.
+
+Kept free of rdflib so that the fast query path (the closure cache) can use it too.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from .errors import InputError
+
+
+def write_atomically(path: Path, text: str | bytes) -> None:
+    """Write via a temporary file in the same folder and rename: readers see old or new, never half.
+
+    ``text`` is written as UTF-8; ``bytes`` (a PNG picture) as they are.
+    """
+    directory = path.resolve().parent
+    if not directory.is_dir():
+        raise InputError(f"{path}: folder {directory} does not exist")
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        # mkstemp makes the file private (0600); give it the mode of the file it replaces, or rw-r--r--.
+        os.fchmod(fd, path.stat().st_mode & 0o777 if path.exists() else 0o644)
+        if isinstance(text, bytes):
+            handle = os.fdopen(fd, "wb")
+        else:
+            handle = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+        with handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
