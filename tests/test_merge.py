@@ -174,9 +174,9 @@ def test_a_merge_killed_before_the_commit_leaves_the_old_data(tmp_path):
     assert isomorphic(_data(project), _union(before, Graph().parse(VISIT)))
 
 
-def test_a_merge_killed_during_the_renames_is_completed_by_the_next_add(tmp_path):
+def _kill_a_merge_during_the_renames(tmp_path: Path) -> Project:
+    """Start `kgtool add VISIT` on a project copy, stop it after its commit point, and kill -9 it."""
     project = copy_project(tmp_path / "p")
-    texts, before = _texts(project), _data(project)
     sentinel = tmp_path / "paused"
     proc = spawn_kgtool(
         project, "add", str(VISIT), env={"KGTOOL_TEST_PAUSE_MERGE": f"replace:120:{sentinel}"}
@@ -184,6 +184,13 @@ def test_a_merge_killed_during_the_renames_is_completed_by_the_next_add(tmp_path
     _wait_for(sentinel, proc)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
+    return project
+
+
+def test_a_merge_killed_during_the_renames_is_completed_by_the_next_add(tmp_path):
+    before_project = copy_project(tmp_path / "before")
+    texts, before = _texts(before_project), _data(before_project)
+    project = _kill_a_merge_during_the_renames(tmp_path)
     changed = {name for name, text in _texts(project).items() if text != texts[name]}
     assert len(changed) == 1 and (project.data_dir / commit_module.JOURNAL_NAME).exists()
     out = run_cli("--project", str(project.root), "add", str(VISIT)).stdout  # rolls the journal forward
@@ -194,15 +201,8 @@ def test_a_merge_killed_during_the_renames_is_completed_by_the_next_add(tmp_path
 
 def test_a_reader_after_a_merge_killed_during_the_renames_sees_the_whole_new_data(tmp_path):
     """Readers finish a committed merge first, so no query ever sees half-renamed theme files."""
-    project = copy_project(tmp_path / "p")
-    before = _data(project)
-    sentinel = tmp_path / "paused"
-    proc = spawn_kgtool(
-        project, "add", str(VISIT), env={"KGTOOL_TEST_PAUSE_MERGE": f"replace:120:{sentinel}"}
-    )
-    _wait_for(sentinel, proc)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=30)
+    before = _data(copy_project(tmp_path / "before"))
+    project = _kill_a_merge_during_the_renames(tmp_path)
     assert (project.data_dir / commit_module.JOURNAL_NAME).exists()
     run_cli("--project", str(project.root), "export", "--format", "nt")  # a reader, not a merge
     assert not (project.data_dir / commit_module.JOURNAL_NAME).exists()
