@@ -79,6 +79,15 @@ def _limit_options(command):
                         metavar="SECONDS", help="Stop the query after this long (0: no limit).")(command)
 
 
+def _stopped(error: BaseException) -> int:
+    """Said by the query watchdog (kgtool.limits.run_watched) just before it ends the process."""
+    if isinstance(error, KgtoolError):
+        click.echo(f"kgtool: error: {error}", err=True)
+        return int(error.exit_code)
+    click.echo("kgtool: interrupted", err=True)
+    return 130
+
+
 def _emit(text: str, output: str | None) -> None:
     """Print, or write atomically to a file (no half-written output on failure)."""
     if output and output != "-":
@@ -131,7 +140,7 @@ def query_cmd(ctx: click.Context, name: str, params: tuple[tuple[str, str], ...]
       kgtool query actor-activity -p actor organization:embassy-of-kazakhstan-in-china
       kgtool query ci-partners --endpoint http://localhost:7878/query
     """
-    from .limits import run_limited
+    from .limits import run_watched
     from .render import render
     from .run import run_canned
 
@@ -150,8 +159,8 @@ def query_cmd(ctx: click.Context, name: str, params: tuple[tuple[str, str], ...]
         prepare_store(_project(ctx), not no_inference, engine)
     runner, how = ((run_remote, {"endpoint": endpoint}) if endpoint
                    else (run_canned, {"inference": not no_inference, "engine": engine}))
-    _query, result = run_limited(runner, _project(ctx), name, values, timeout=timeout, max_rows=max_rows,
-                                 **how)
+    _query, result = run_watched(runner, _project(ctx), name, values, on_stop=_stopped, timeout=timeout,
+                                 max_rows=max_rows, **how)
     _emit(render(result, fmt), output)
 
 
@@ -175,7 +184,7 @@ def sparql_cmd(ctx: click.Context, source: str, fmt: str, no_inference: bool, ou
     Example:
       echo 'SELECT ?ci WHERE { ?ci a kzcn:ConfuciusInstitute }' | kgtool sparql -
     """
-    from .limits import run_limited
+    from .limits import run_watched
     from .render import render
     from .run import run_sparql
 
@@ -183,8 +192,8 @@ def sparql_cmd(ctx: click.Context, source: str, fmt: str, no_inference: bool, ou
     from .run import prepare_store  # the cache is built outside the query's time and memory limits
 
     prepare_store(_project(ctx), not no_inference, engine)
-    result = run_limited(run_sparql, _project(ctx), text, origin=source, inference=not no_inference,
-                         engine=engine, timeout=timeout, max_rows=max_rows)
+    result = run_watched(run_sparql, _project(ctx), text, origin=source, inference=not no_inference,
+                         engine=engine, on_stop=_stopped, timeout=timeout, max_rows=max_rows)
     _emit(render(result, fmt), output)
 
 

@@ -33,7 +33,7 @@ except ImportError:  # pragma: no cover - other Pythons
 
 CACHE_FORMAT = "closure-v2"
 MEMO_MIN_BYTES = 1 << 20
-_SETTLED_NS = 2_000_000_000
+SETTLED_NS = 2_000_000_000
 
 
 def cache_dir() -> Path:
@@ -87,7 +87,7 @@ class _Memo:
 
         with path.open("rb") as handle:
             digest = hashlib.file_digest(handle, "sha256").hexdigest()
-        if time.time_ns() - max(stat.st_mtime_ns, stat.st_ctime_ns) > _SETTLED_NS:
+        if time.time_ns() - max(stat.st_mtime_ns, stat.st_ctime_ns) > SETTLED_NS:
             self.entries[name] = [*signature, digest]
             self.changed = True
         return digest

@@ -30,10 +30,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import ProjectError
-from .project import Project
+from .project import JOURNAL_NAME, Project
 
 LOCK_NAME = ".kgtool-merge.lock"
-JOURNAL_NAME = ".kgtool-merge.journal"
 TEMP_PREFIX = ".kgtool-merge."
 LOCK_TIMEOUT = 300.0  # seconds to wait for another merge
 

@@ -1,7 +1,15 @@
-"""A time limit and a result cap for every query path (CLI, server, remote endpoint).
+"""A time limit, a memory limit and a result cap for every query path (CLI, server, remote endpoint).
 
 Neither engine can be interrupted from Python: rdflib's evaluator never checks a clock, and pyoxigraph
-evaluates in Rust. So :func:`run_limited` evaluates in a *worker process* forked from the caller, which
+evaluates in Rust. Two ways around it, one per kind of caller:
+
+- :func:`run_watched`, for a one-shot process (the CLI): the query runs in the calling thread while a
+  watchdog thread watches the clock and the process's memory; past a limit it reports and ends the whole
+  process (``on_stop``). pyoxigraph releases the GIL while it evaluates and rdflib yields it every few
+  milliseconds, so the watchdog always gets to run. Nothing is forked or pickled: this is what keeps a
+  cold ``kgtool query`` close to the interpreter's own start-up time.
+- :func:`run_limited`, for a long-lived process (the server) that must survive a runaway query: it
+  evaluates in a *worker process* forked from the caller, which
 inherits everything already loaded (the store, the catalogue) at no copying cost, and kills it with
 ``SIGKILL`` at the deadline. The worker sends back a pickled result or exception through a pipe.
 
@@ -20,12 +28,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pickle
-import resource
-import selectors
 import signal
 import time
-import traceback
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -35,6 +39,8 @@ from .terms import GraphResult, SelectResult
 DEFAULT_TIMEOUT = 30.0  # seconds, CLI
 DEFAULT_MAX_ROWS = 100_000  # rows of a SELECT or triples of a CONSTRUCT/DESCRIBE, CLI
 WORKER_MEMORY = 2 << 30  # bytes of extra address space a worker may take (Linux)
+WATCHED_MEMORY = 2 << 30  # bytes of extra resident memory a watched query may take (Linux)
+WATCH_INTERVAL = 0.05  # seconds between two looks of the watchdog
 
 T = TypeVar("T")
 
@@ -56,6 +62,8 @@ def run_limited(fn: Callable[..., T], *args: Any, timeout: float | None = DEFAUL
     against ``max_rows``. ``timeout`` or ``max_rows`` of None or 0 means no limit. Errors raised by ``fn``
     are raised here unchanged (they cross the process boundary by pickling).
     """
+    import pickle
+
     timeout = timeout or None
     max_rows = max_rows or None
     if not hasattr(os, "fork"):
@@ -82,6 +90,78 @@ def run_limited(fn: Callable[..., T], *args: Any, timeout: float | None = DEFAUL
     raise value
 
 
+def run_watched(fn: Callable[..., T], *args: Any, on_stop: Callable[[BaseException], int],
+                timeout: float | None = DEFAULT_TIMEOUT, max_rows: int | None = DEFAULT_MAX_ROWS,
+                memory: int | None = WATCHED_MEMORY, timeout_hint: str = "raise it with --timeout",
+                cap_hint: str = "raise it with --max-rows, or add LIMIT to the query", **kwargs: Any) -> T:
+    """Call ``fn(*args, **kwargs)`` here, watched. For one-shot processes only: the process ends with it.
+
+    Past ``timeout`` seconds, or once the process has grown by more than ``memory`` bytes, the watchdog
+    thread calls ``on_stop(error)`` (a :class:`QueryError`) and ends the process with the exit status
+    ``on_stop`` returns. Ctrl-C too: the engines do not see it while they evaluate (Python only raises
+    KeyboardInterrupt between bytecodes), so the watchdog hears it on a signal wake-up pipe and calls
+    ``on_stop(KeyboardInterrupt())`` unless the main thread handles it first. The result cap is applied
+    as in :func:`run_limited`.
+    """
+    import select
+    import threading
+
+    timeout, max_rows, memory = timeout or None, max_rows or None, memory or None
+    done = threading.Event()
+    baseline = _resident_bytes() if memory else None
+    deadline = None if timeout is None else time.monotonic() + timeout
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_write, False)
+    try:
+        previous = signal.set_wakeup_fd(wake_write, warn_on_full_buffer=False)
+    except ValueError:  # not the main thread: no Ctrl-C watch
+        previous = None
+
+    def stop(error: BaseException) -> None:
+        status = 1
+        try:
+            status = on_stop(error)
+        finally:
+            os._exit(status if isinstance(status, int) else 1)
+
+    def watch() -> None:
+        try:
+            while not done.is_set():
+                wait = WATCH_INTERVAL if deadline is None else min(WATCH_INTERVAL, deadline - time.monotonic())
+                woken = select.select([wake_read], [], [], max(0.0, wait))[0]
+                if woken and signal.SIGINT in os.read(wake_read, 512) and not done.wait(0.2):
+                    stop(KeyboardInterrupt())  # the main thread is deaf to it: inside the engine
+                if done.is_set():
+                    return
+                if deadline is not None and time.monotonic() >= deadline:
+                    stop(QueryTimeout(f"query stopped after {timeout:g} s: time limit", hint=timeout_hint))
+                if baseline is not None and (_resident_bytes() or 0) - baseline > memory:
+                    stop(QueryError(f"query stopped: it took more than {memory / (1 << 30):g} GiB of memory",
+                                    hint="simplify the query or add LIMIT"))
+        finally:
+            os.close(wake_read)
+            os.close(wake_write)
+
+    watchdog = threading.Thread(target=watch, name="kgtool-watchdog", daemon=True)
+    watchdog.start()
+    try:
+        value = fn(*args, **kwargs)
+    finally:
+        if previous is not None:
+            signal.set_wakeup_fd(previous)
+        done.set()
+    return check_cap(value, max_rows, cap_hint)
+
+
+def _resident_bytes() -> int | None:
+    """The process's resident memory (Linux), None elsewhere: then only the clock is watched."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def check_cap(value: T, max_rows: int | None, hint: str = "raise it with --max-rows") -> T:
     """Refuse a result (or the results in a returned tuple) larger than ``max_rows``."""
     if not max_rows:
@@ -98,6 +178,8 @@ def check_cap(value: T, max_rows: int | None, hint: str = "raise it with --max-r
 
 def _worker(write_fd: int, fn: Callable[..., Any], args: tuple, kwargs: dict, timeout: float | None,
             max_rows: int | None, cap_hint: str) -> None:
+    import pickle
+
     status = 1
     try:
         _harden_worker(timeout)
@@ -114,6 +196,8 @@ def _worker(write_fd: int, fn: Callable[..., Any], args: tuple, kwargs: dict, ti
 
 def _harden_worker(timeout: float | None) -> None:
     """Die with the deadline even if the caller is gone; cap memory; ignore the terminal's Ctrl-C."""
+    import resource
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the caller handles Ctrl-C and kills the worker
     if timeout:
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
@@ -130,6 +214,9 @@ def _harden_worker(timeout: float | None) -> None:
 
 
 def _pickled_error(exc: BaseException) -> bytes:
+    import pickle
+    import traceback
+
     if not isinstance(exc, KgtoolError) and exc.__traceback__ is not None:
         exc.add_note("in the query worker:\n" + "".join(traceback.format_tb(exc.__traceback__)))
     try:
@@ -147,6 +234,8 @@ def _collect(read_fd: int, pid: int, timeout: float | None) -> bytes | None:
     for end-of-file: a worker forked at the same moment by another server thread may hold a copy of this
     pipe's write end, so end-of-file can come late.
     """
+    import selectors
+
     deadline = None if timeout is None else time.monotonic() + timeout
     buffer = bytearray()
     exited = False

@@ -17,6 +17,7 @@ from pathlib import Path
 from .errors import ProjectError
 
 ONTOLOGY_FILE = "ontology/kzcn.ttl"
+JOURNAL_NAME = ".kgtool-merge.journal"  # kgtool.commit's commit point: present while a merge is unfinished
 
 
 @dataclass(frozen=True)
@@ -62,10 +63,9 @@ class Project:
         Without this a reader could see some theme files new and some old (kgtool.commit). Waiting for
         the merge lock also makes readers wait out a merge that is renaming files right now.
         """
-        from .commit import JOURNAL_NAME, merge_lock, recover
-
         if not (self.data_dir / JOURNAL_NAME).exists():
             return
+        from .commit import merge_lock, recover  # only now: readers rarely meet a journal
         if not self.writable:
             raise ProjectError(f"{self.data_dir}: an interrupted merge left a journal",
                                hint="run `kgtool add` on a writable copy to finish it")

@@ -89,8 +89,34 @@ def snapshot_key(project: Project) -> str:
     return closure.inputs_key(project.source_files, salt=salt)
 
 
+#: The snapshot last found in this process, by the stat of every input: `kgtool query` asks twice (once to
+#: build it outside the query's limits, once to open it) and should hash the inputs once.
+_found: dict[tuple, Snapshot] = {}
+
+
 def get_snapshot(project: Project) -> Snapshot:
     """The project's snapshot, built first if the inputs changed since the last one."""
+    files = project.source_files
+    try:
+        stats = [(str(p), p.stat()) for p in files]
+    except OSError:
+        stats = []
+    # only files unchanged for a while: an edit within the same clock tick keeps a file's times (closure._Memo)
+    settled = stats and time.time_ns() - max(max(st.st_mtime_ns, st.st_ctime_ns) for _p, st in stats) > \
+        closure.SETTLED_NS
+    signature = tuple((p, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) for p, st in stats) \
+        if settled else None
+    known = _found.get(signature) if signature else None
+    if known is not None and (known.path / "meta.json").is_file():
+        return known
+    snapshot = _get_snapshot(project)
+    _found.clear()
+    if signature:
+        _found[signature] = snapshot
+    return snapshot
+
+
+def _get_snapshot(project: Project) -> Snapshot:
     key = snapshot_key(project)
     name = f"snapshot-{key[:40]}"
     final = closure.cache_dir() / name

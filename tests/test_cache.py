@@ -69,7 +69,7 @@ def test_an_edit_that_keeps_size_and_mtime_is_still_seen(cache, project):
 
 
 def test_large_files_use_the_digest_memo_but_never_a_stale_one(cache, tmp_path, monkeypatch):
-    monkeypatch.setattr(closure, "_SETTLED_NS", 0)  # remember digests at once (normally: after 2 s)
+    monkeypatch.setattr(closure, "SETTLED_NS", 0)  # remember digests at once (normally: after 2 s)
     big = tmp_path / "big.ttl"
     big.write_bytes(b"#" * (closure.MEMO_MIN_BYTES + 10))
     first = closure.inputs_key([big])

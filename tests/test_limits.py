@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 
 import pytest
 
 from helpers import REPO, run_cli
 from kgtool.errors import QueryError, UsageError
-from kgtool.limits import QueryTimeout, ResultTooLarge, check_cap, run_limited
+from kgtool.limits import QueryTimeout, ResultTooLarge, check_cap, run_limited, run_watched
 from kgtool.project import find_project
 from kgtool.run import open_store
 from kgtool.terms import GraphResult, SelectResult, Term
@@ -47,15 +49,96 @@ def test_exponential_regex_is_stopped_at_the_limit(store):
     assert time.monotonic() - start < 1.5
 
 
-def test_cli_runaway_query_exits_1_with_a_message_and_writes_no_file(tmp_path):
+def kgtool_process(*args: str, input: str | None = None, **popen) -> subprocess.Popen:
+    """A real `kgtool` process: the CLI's watchdog ends the whole process, which CliRunner cannot show."""
+    process = subprocess.Popen([sys.executable, "-m", "kgtool", "--project", str(REPO), *args],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               **popen)
+    if input is not None:
+        process.stdin.write(input)
+    process.stdin.close()
+    return process
+
+
+def finished(process: subprocess.Popen) -> str:
+    """Wait for the process (it writes a line or two at most); its stderr."""
+    process.wait(timeout=30)
+    return process.stderr.read()
+
+
+@pytest.mark.parametrize("engine", ["oxigraph", "rdflib"])
+def test_cli_runaway_query_exits_1_with_a_message_and_writes_no_file(tmp_path, engine):
     target = tmp_path / "out.csv"
+    run_cli("sparql", "-", "--engine", engine, input="ASK {}")  # the cache is built outside the limit
     start = time.monotonic()
-    result = run_cli("sparql", "-", "--timeout", "2", "-f", "csv", "-o", str(target), input=CARTESIAN,
-                     exit_code=1)
+    process = kgtool_process("sparql", "-", "--engine", engine, "--timeout", "2", "-f", "csv", "-o", str(target),
+                             input=CARTESIAN)
+    err = finished(process)
     elapsed = time.monotonic() - start
-    assert result.stderr == "kgtool: error: query stopped after 2 s: time limit (raise it with --timeout)\n"
-    assert elapsed < 3.5, f"took {elapsed:.2f} s"
+    assert process.returncode == 1
+    assert err == "kgtool: error: query stopped after 2 s: time limit (raise it with --timeout)\n"
+    assert elapsed < 4.5, f"took {elapsed:.2f} s"
     assert list(tmp_path.iterdir()) == [], "a partial or temporary output file was left behind"
+
+
+def test_cli_ctrl_c_stops_a_query_inside_the_engine():
+    """Oxigraph evaluates in Rust, deaf to KeyboardInterrupt: the watchdog hears Ctrl-C and ends the process."""
+    process = kgtool_process("sparql", "-", "--timeout", "0", input=CARTESIAN,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    time.sleep(1.5)  # well inside the query by now
+    start = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    err = finished(process)
+    assert process.returncode == 130 and err == "kgtool: interrupted\n"
+    assert time.monotonic() - start < 2.0
+
+
+def test_watched_call_runs_in_this_process_and_applies_the_cap():
+    rows = SelectResult(["x"], [(Term.literal("1"),), (Term.literal("2"),)])
+    assert run_watched(lambda: (os.getpid(), rows), on_stop=print, max_rows=2) == (os.getpid(), rows)
+    with pytest.raises(ResultTooLarge, match="2 rows, more than the cap of 1"):
+        run_watched(lambda: rows, on_stop=print, max_rows=1)
+    with pytest.raises(UsageError):  # errors of the call are raised as they are
+        run_watched(_refuse, on_stop=print)
+
+
+def _refuse():
+    raise UsageError("parameter 'year': not a year", hint="use 4 digits")
+
+
+def _watched_child(limit: str) -> subprocess.CompletedProcess:
+    """A process that runs a call past the given limit under run_watched; on_stop says what it got."""
+    script = f"""
+import sys, time
+from kgtool.limits import run_watched
+def stop(error):
+    print(type(error).__name__, error, file=sys.stderr)
+    return 7
+def hog():
+    block = []
+    for _ in range(400):
+        block.append(bytearray(1 << 20))  # 1 MiB, touched
+        time.sleep(0.01)
+run_watched({'time.sleep, 30' if limit == 'time' else 'hog'}, on_stop=stop, timeout={0.5 if limit == 'time' else 0},
+            memory={0 if limit == 'time' else 64 << 20})
+print("not stopped")
+"""
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+
+
+def test_watched_call_past_its_time_ends_the_process_with_the_status_of_on_stop():
+    start = time.monotonic()
+    done = _watched_child("time")
+    assert time.monotonic() - start < 5
+    assert done.returncode == 7 and done.stdout == ""
+    assert done.stderr == "QueryTimeout query stopped after 0.5 s: time limit (raise it with --timeout)\n"
+
+
+def test_watched_call_past_its_memory_ends_the_process():
+    done = _watched_child("memory")
+    assert done.returncode == 7 and done.stdout == ""
+    assert done.stderr == "QueryError query stopped: it took more than 0.0625 GiB of memory " \
+        "(simplify the query or add LIMIT)\n"
 
 
 def test_cli_result_over_the_cap_is_refused_not_truncated(tmp_path):
