@@ -58,14 +58,18 @@ _SCHEMA_TYPES = frozenset({_iri(OWL, "Class"), _iri(RDFS, "Class"), _iri(RDF, "P
                            _iri(OWL, "AnnotationProperty"), TRANSITIVE, SYMMETRIC, FUNCTIONAL, INV_FUNCTIONAL,
                            _iri(OWL, "Ontology"), _iri(RDFS, "Datatype")})
 _TRIVIAL_PREDICATES = frozenset({SAME, EQ_CLASS, EQ_PROP, SUBCLASS, SUBPROP, _iri(OWL, "differentFrom")})
+_WATCHED_TYPES = CHARACTERISTICS | _SCHEMA_TYPES | {OWL_CLASS}
 
 Triple = tuple[str, str, str]
 
 
 def unsupported(triples: Iterable[Triple]) -> list[str]:
     """The OWL constructs present that this reasoner does not implement (empty: it gives owlrl's result)."""
-    found = {p for _s, p, _o in triples if p in UNSUPPORTED}
-    return sorted(found)
+    return unsupported_predicates(p for _s, p, _o in triples)
+
+
+def unsupported_predicates(predicates: Iterable[str]) -> list[str]:
+    return sorted(set(predicates) & UNSUPPORTED)
 
 
 def _reach(edges: dict[str, set[str]]) -> dict[str, frozenset[str]]:
@@ -87,7 +91,7 @@ def _reach(edges: dict[str, set[str]]) -> dict[str, frozenset[str]]:
 class TBox:
     """The axioms the rules read, taken from the current facts (so inferred axioms count too)."""
 
-    def __init__(self, facts: dict[str, set[tuple[str, str]]]) -> None:
+    def __init__(self, facts: dict[str, set[tuple[str, str]]], typed: dict[str, set[str]]) -> None:
         sub_c: dict[str, set[str]] = defaultdict(set)
         sub_p: dict[str, set[str]] = defaultdict(set)
         for s, o in facts.get(SUBCLASS, ()):
@@ -107,11 +111,10 @@ class TBox:
         self.inverses = _grouped(facts.get(INVERSE, ()))
         for p, q in facts.get(INVERSE, ()):
             self.inverses.setdefault(q, set()).add(p)
-        by_type = _grouped((o, s) for s, o in facts.get(TYPE, ()) if o in CHARACTERISTICS)
-        self.symmetric = frozenset(by_type.get(SYMMETRIC, ()))
-        self.transitive = frozenset(by_type.get(TRANSITIVE, ()))
-        self.functional = frozenset(by_type.get(FUNCTIONAL, ()))
-        self.inverse_functional = frozenset(by_type.get(INV_FUNCTIONAL, ()))
+        self.symmetric = frozenset(typed.get(SYMMETRIC, ()))
+        self.transitive = frozenset(typed.get(TRANSITIVE, ()))
+        self.functional = frozenset(typed.get(FUNCTIONAL, ()))
+        self.inverse_functional = frozenset(typed.get(INV_FUNCTIONAL, ()))
         self.chains = [(p, chain) for p, head in facts.get(CHAIN, ()) if (chain := _list(facts, head))]
         self.chain_steps: dict[str, list[tuple[str, tuple[str, ...], int]]] = defaultdict(list)
         for p, chain in self.chains:
@@ -155,11 +158,22 @@ class Closure:
     contribution.
     """
 
-    def __init__(self, triples: Iterable[Triple], base=None, tbox_facts: Iterable[Triple] = ()) -> None:
+    def __init__(self, triples: Iterable[Triple] = (), base=None, tbox_facts: Iterable[Triple] = (),
+                 facts: dict[str, set[tuple[str, str]]] | None = None) -> None:
+        """``facts`` (predicate → {(subject, object)}) may be given instead of ``triples``; it is then
+        taken over, not copied."""
         self.base = base
         self.facts: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        if facts is not None:
+            self.facts.update(facts)
         for s, p, o in triples:
             self.facts[p].add((s, o))
+        # rdf:type facts of the classes the rules and the filter ask about, kept up to date by _add: one
+        # pass over the types instead of one per TBox
+        self.typed: dict[str, set[str]] = defaultdict(set)
+        for s, o in self.facts.get(TYPE, ()):
+            if o in _WATCHED_TYPES:
+                self.typed[o].add(s)
         self.schema = defaultdict(set)
         for s, p, o in tbox_facts:
             self.schema[p].add((s, o))
@@ -176,8 +190,13 @@ class Closure:
     # ------------------------------------------------------------------ driving
     def run(self) -> Closure:
         while True:
-            merged = self.facts if self.base is None else _union(self.schema, self.facts)
-            tbox = TBox(merged)
+            if self.base is None:
+                tbox = TBox(self.facts, self.typed)
+            else:
+                typed = _grouped((o, s) for s, o in self.schema.get(TYPE, ()) if o in _WATCHED_TYPES)
+                for o, subjects in self.typed.items():
+                    typed.setdefault(o, set()).update(subjects)
+                tbox = TBox(_union(self.schema, self.facts), typed)
             if self.tbox is not None and tbox.key == self.tbox.key:
                 return self
             self.tbox = tbox
@@ -212,6 +231,10 @@ class Closure:
             return
         known |= new
         self.derived[p] |= new
+        if p == TYPE:
+            for s, o in new:
+                if o in _WATCHED_TYPES:
+                    self.typed[o].add(s)
         self.agenda.setdefault(p, set()).update(new)
         if p in self.index_s:
             by_s, by_o = self.index_s[p], self.index_o[p]
@@ -240,10 +263,14 @@ class Closure:
             self._add(TYPE, [(x, d) for x, c in pairs if c in sup for d in sup[c]])
         for q in tb.superproperties.get(p, ()):
             self._add(q, pairs)
-        for c in tb.domains.get(p, ()):
-            self._add(TYPE, [(s, c) for s, _o in pairs])
-        for c in tb.ranges.get(p, ()):
-            self._add(TYPE, [(o, c) for _s, o in pairs])
+        if p in tb.domains:
+            subjects = {s for s, _o in pairs}
+            for c in tb.domains[p]:
+                self._add(TYPE, [(s, c) for s in subjects])
+        if p in tb.ranges:
+            objects = {o for _s, o in pairs}
+            for c in tb.ranges[p]:
+                self._add(TYPE, [(o, c) for o in objects])
         inverses = tb.inverses.get(p, ())
         if inverses or p in tb.symmetric:
             swapped = [(o, s) for s, o in pairs]
@@ -331,22 +358,28 @@ class Closure:
     # ------------------------------------------------------------------ results
     def inferred(self) -> set[Triple]:
         """New triples as reason.infer keeps them: no schema-level, axiomatic or trivial ones."""
+        return {(s, p, o) for p, pairs in self.inferred_by_predicate().items() for s, o in pairs}
+
+    def inferred_by_predicate(self) -> dict[str, list[tuple[str, str]]]:
+        """:meth:`inferred`, grouped by predicate (no million 3-tuples for a caller that writes lines)."""
         self._widen_schema()
-        schema_terms = {s for s, o in self.facts.get(TYPE, ()) if o in _SCHEMA_TYPES}
+        schema_terms = set().union(*(self.typed.get(c, ()) for c in _SCHEMA_TYPES))
         if self.base is not None:
-            schema_terms |= {s for p in (TYPE,) for s, o in self.schema.get(p, ()) if o in _SCHEMA_TYPES}
+            schema_terms |= {s for s, o in self.schema.get(TYPE, ()) if o in _SCHEMA_TYPES}
         kept = {p: pairs for p, pairs in self.derived.items() if pairs and p not in _TRIVIAL_PREDICATES}
-        subjects = {s for pairs in kept.values() for s, _o in pairs}
+        subjects = set().union(*({s for s, _o in pairs} for pairs in kept.values()))
         good = {s for s in subjects if s[0] == "<" and not s.startswith(_NOISE_NAMESPACES)
                 and s not in schema_terms and (self.base is None or not self._is_schema_term(s))}
-        out: set[Triple] = set()
+        out: dict[str, list[tuple[str, str]]] = {}
         for p, pairs in kept.items():
             if p == TYPE:
                 classes = {o for _s, o in pairs}
                 allowed = {o for o in classes if o not in _TRIVIAL_TYPES and not o.startswith(_NOISE_NAMESPACES)}
-                out.update((s, p, o) for s, o in pairs if o in allowed and s in good)
+                chosen = [(s, o) for s, o in pairs if o in allowed and s in good]
             else:
-                out.update((s, p, o) for s, o in pairs if s in good)
+                chosen = [(s, o) for s, o in pairs if s in good]
+            if chosen:
+                out[p] = chosen
         return out
 
     def _is_schema_term(self, s: str) -> bool:
@@ -361,7 +394,7 @@ class Closure:
         for p, sups in tb.superproperties.items():
             for q in sups:
                 sub_of[q].add(p)
-        owl_classes = {s for s, o in self.facts.get(TYPE, ()) if o == OWL_CLASS}
+        owl_classes = self.typed.get(OWL_CLASS, set())
         for axiom, table in ((DOMAIN, tb.domains), (RANGE, tb.ranges)):
             pairs = set()
             for p, classes in table.items():

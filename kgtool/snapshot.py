@@ -3,15 +3,19 @@
 A snapshot is a folder in the cache (:mod:`kgtool.closure`) named after the hash of ``ontology/kzcn.ttl``
 and ``data/*.ttl`` (and of the code that builds it). It holds
 
+- ``store/``: an Oxigraph (RocksDB) store whose default graph holds the asserted and the inferred
+  triples, opened read-only in about 10 ms at any size (loading the files into memory instead takes
+  ~15 ms for the bundled data, seconds at a million triples). One graph, because a triple in Oxigraph's
+  default graph is written to three indexes and one in a named graph to six: keeping the asserted
+  triples apart in a named graph made the store a third larger and its build that much slower;
+- ``asserted-store/``: the asserted triples alone, for ``--no-inference`` on this engine, built the
+  first time it is asked for (most users never ask);
 - ``asserted.nt``: ontology + data, as N-Triples;
 - ``inferred.nt``: the OWL RL inferences without reasoner noise, as N-Triples (what the rdflib engine
   adds to its graph);
 - ``exact-literals.nt``: the triples whose literal an Oxigraph store normalises (derived integer types);
-- ``store/``: an Oxigraph (RocksDB) store, the asserted triples in a named graph and the inferred ones in
-  the default graph, opened read-only in about 10 ms at any size (loading the files into memory instead
-  takes ~15 ms for the bundled data, seconds at a million triples);
-- ``meta.json``: counts, the reasoner used, the build time. It is written last: a folder without it is
-  never published.
+- ``meta.json``: counts, the reasoner used, the build time and its phases. It is written last: a folder
+  without it is never published.
 
 It is built once per change of the inputs, by whichever process needs it first, without rdflib (pyoxigraph
 parses, :mod:`kgtool.rules` reasons; owlrl only when the ontology uses an axiom the fast reasoner lacks),
@@ -30,8 +34,7 @@ from . import closure
 from .errors import InputError
 from .project import Project
 
-SNAPSHOT_FORMAT = "snapshot-v1"
-ASSERTED_GRAPH = "https://w3id.org/kzcn/graph/asserted"
+SNAPSHOT_FORMAT = "snapshot-v2"
 _CODE = ("snapshot", "rules", "reason", "closure")
 
 
@@ -57,29 +60,59 @@ class Snapshot:
         return self.path / "store"
 
     @property
+    def asserted_store_dir(self) -> Path:
+        return self.path / "asserted-store"
+
+    @property
     def meta(self) -> dict:
         return json.loads((self.path / "meta.json").read_text(encoding="utf-8"))
 
-    def open(self):
-        """A pyoxigraph store: the asserted triples in the named graph ASSERTED_GRAPH, the inferred ones in
-        the default graph (see :meth:`graphs`)."""
+    def open(self, inference: bool = True):
+        """A read-only pyoxigraph store whose default graph holds the asserted triples, and the inferred
+        ones unless ``inference`` is false."""
         import pyoxigraph as ox
 
-        if self.store_dir.is_dir():
+        files = [self.asserted_file, self.inferred_file] if inference else [self.asserted_file]
+        folder = self.store_dir if inference else self._asserted_store()
+        if folder is not None:
             try:
-                return ox.Store.read_only(str(self.store_dir))
+                return ox.Store.read_only(str(folder))
             except OSError:  # an unreadable database: the N-Triples files hold the same triples
                 pass
         store = ox.Store()
-        store.bulk_load(path=str(self.asserted_file), format=ox.RdfFormat.N_TRIPLES,
-                        to_graph=ox.NamedNode(ASSERTED_GRAPH))
-        store.bulk_load(path=str(self.inferred_file), format=ox.RdfFormat.N_TRIPLES)
+        for path in files:
+            store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES)
         return store
+
+    def _asserted_store(self) -> Path | None:
+        """The store of the asserted triples alone, built now if it is the first time (None: cannot)."""
+        import shutil
+        import tempfile
+
+
+        final = self.asserted_store_dir
+        if final.is_dir():
+            return final
+        with closure.build_lock(f"{self.path.name}-asserted"):
+            if final.is_dir():
+                return final
+            try:
+                built = Path(tempfile.mkdtemp(dir=self.path, prefix=".asserted-store-", suffix=".tmp"))
+            except OSError:  # a read-only cache: the caller loads the file into memory
+                return None
+            try:
+                _load_store(built, [self.asserted_file], small=True)
+                built.rename(final)
+            except OSError:
+                shutil.rmtree(built, ignore_errors=True)
+                return final if final.is_dir() else None
+        return final
 
     @staticmethod
     def graphs(inference: bool = True) -> list[str]:
-        """The graphs a query's default graph is made of ("" is the store's default graph)."""
-        return [ASSERTED_GRAPH, ""] if inference else [ASSERTED_GRAPH]
+        """The graphs a query's default graph is made of, in the store ``open(inference)`` gives: its
+        default graph ("") either way."""
+        return [""]
 
 
 def snapshot_key(project: Project) -> str:
@@ -141,15 +174,19 @@ def _get_snapshot(project: Project) -> Snapshot:
 
 
 def build(project: Project, folder: Path, key: str) -> None:
-    """Parse, reason, write the files and the store.
+    """Parse, reason, write the store and the files, keeping both cores busy.
 
-    The store loads the source files in a second thread (pyoxigraph releases the GIL) while this one
-    parses them again into term strings and reasons: on two cores the load costs little extra time.
-    Terms are taken from the parser, never from a store: Oxigraph's stores normalise literals on load
-    ("1"^^xsd:positiveInteger comes back as "1"^^xsd:integer, oxigraph#526), so the files keep the
-    exact terms and ``exact-literals.nt`` lists the triples whose literal a store changes, for the
-    validator. The inferred triples go to the default graph (loading it is faster than a named graph's).
+    A second thread loads the source files into the store (pyoxigraph releases the GIL while it loads)
+    while this one parses them again into term strings, grouped by predicate as the reasoner wants them,
+    and reasons; then the inferences load into the store in the second thread while this one writes the
+    N-Triples files. The cyclic garbage collector is off meanwhile: the millions of tuples built here
+    hold no cycles, and each full collection would walk all of them again. Terms are taken from the
+    parser, never from a store: Oxigraph's stores normalise literals on load ("1"^^xsd:positiveInteger
+    comes back as "1"^^xsd:integer, oxigraph#526), so the files keep the exact terms and
+    ``exact-literals.nt`` lists the triples whose literal a store changes, for the validator.
     """
+    import gc
+
     import pyoxigraph as ox
 
     clock = [time.perf_counter()]
@@ -158,67 +195,91 @@ def build(project: Project, folder: Path, key: str) -> None:
         clock.append(time.perf_counter())
         return round(clock[-1] - clock[-2], 3)
 
-    store = ox.Store(str(folder / "store"))
-    loader = _Loader(store, project.source_files)
-    loader.start()
+    collecting = gc.isenabled()
+    gc.disable()
     try:
-        share: dict[str, str] = {}
-        intern = share.setdefault
-        asserted = {(intern(s, s), intern(p, p), intern(o, o))
-                    for path in project.source_files for s, p, o in parse_file(path)}
-        share.clear()
-        phases = {"parse": lap()}
-        inferred, reasoner = infer(asserted, project)
-        phases["reason"] = lap()
-        write_ntriples(folder / "asserted.nt", asserted)
-        write_ntriples(folder / "inferred.nt", inferred)
-        write_ntriples(folder / "exact-literals.nt",
-                       [t for t in (*asserted, *inferred) if t[2].endswith(NORMALISED_DATATYPES)])
+        store = ox.Store(str(folder / "store"))
+        loader = _Background(_load_sources, store, project.source_files)
+        try:
+            facts = parse_facts(project.source_files)
+            asserted = sum(map(len, facts.values()))
+            phases = {"parse": lap()}
+            inferred, reasoner = infer_facts(facts, project)
+            count = sum(map(len, inferred.values()))
+            inferred_nt = "".join(f"{s} {p} {o} .\n" for p, pairs in inferred.items() for s, o in pairs).encode()
+            phases["reason"] = lap()
+        finally:
+            loader.join()
+        if loader.error is not None or any(s[0] == "_" or o[0] == "_" for pairs in inferred.values()
+                                           for s, o in pairs):
+            # blank nodes in inferences must match the stored ones: load the parsed terms instead
+            write_facts(folder / "asserted.nt", facts)
+            store.clear()
+            store.bulk_load(path=str(folder / "asserted.nt"), format=ox.RdfFormat.N_TRIPLES)
+        else:
+            write_facts(folder / "asserted.nt", facts)
+        inferences = _Background(store.bulk_load, input=inferred_nt, format=ox.RdfFormat.N_TRIPLES)
+        (folder / "inferred.nt").write_bytes(inferred_nt)
+        exact = [f"{s} {p} {o} .\n" for table in (facts, inferred) for p, pairs in table.items()
+                 for s, o in pairs if o[0] == '"' and o.endswith(NORMALISED_DATATYPES)]
+        (folder / "exact-literals.nt").write_bytes("".join(exact).encode("utf-8"))
         phases["write"] = lap()
+        inferences.join()
+        if inferences.error is not None:
+            raise inferences.error
+        _finish_store(store, small=asserted + count < 200_000)
+        del store
+        phases["store"] = lap()
     finally:
-        loader.join()
-    if loader.error is not None or any(s[0] == "_" or o[0] == "_" for s, _p, o in inferred):
-        # blank nodes in inferences must match the stored ones: load the parsed terms instead
-        store.remove_graph(ox.NamedNode(ASSERTED_GRAPH))
-        store.bulk_load(path=str(folder / "asserted.nt"), format=ox.RdfFormat.N_TRIPLES,
-                        to_graph=ox.NamedNode(ASSERTED_GRAPH))
-    store.bulk_load(path=str(folder / "inferred.nt"), format=ox.RdfFormat.N_TRIPLES)
-    store.flush()
-    if len(asserted) + len(inferred) < 200_000:
-        store.optimize()  # read-only opens of small stores take ~10 ms instead of ~20 (large: ~7 ms anyway)
-    del store
-    phases["store"] = lap()
-    meta = {"format": SNAPSHOT_FORMAT, "key": key, "asserted": len(asserted), "inferred": len(inferred),
-            "reasoner": reasoner, "seconds": round(clock[-1] - clock[0], 3), "phases": phases,
+        if collecting:
+            gc.enable()
+    meta = {"format": SNAPSHOT_FORMAT, "key": key, "asserted": asserted, "inferred": count, "reasoner": reasoner,
+            "seconds": round(clock[-1] - clock[0], 3), "phases": phases,
             "built": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
     closure.write_cached_file(folder / "meta.json", json.dumps(meta, indent=1).encode("utf-8"))
 
 
-class _Loader:
-    """Loads the source files into the store's asserted graph in a thread, beside the main thread's
-    parsing (pyoxigraph releases the GIL while it loads)."""
+class _Background:
+    """``fn(*args, **kwargs)`` in a thread (pyoxigraph's loads release the GIL); its error kept for later."""
 
-    def __init__(self, store, paths: list[Path]) -> None:
+    def __init__(self, fn, *args, **kwargs) -> None:
         import threading
 
-        self.store, self.paths, self.error = store, paths, None
-        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.error: BaseException | None = None
 
-    def start(self) -> None:
+        def run() -> None:
+            try:
+                fn(*args, **kwargs)
+            except (SyntaxError, OSError, ValueError) as exc:  # the caller decides (the parse reports it)
+                self.error = exc
+
+        self.thread = threading.Thread(target=run, daemon=True)
         self.thread.start()
 
     def join(self) -> None:
         self.thread.join()
 
-    def run(self) -> None:
-        import pyoxigraph as ox
 
-        try:
-            for path in self.paths:
-                self.store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(
-                    ASSERTED_GRAPH), base_iri=path.resolve().as_uri())
-        except (SyntaxError, OSError, ValueError) as exc:  # the main thread reports it, with its place
-            self.error = exc
+def _load_sources(store, paths: list[Path]) -> None:
+    import pyoxigraph as ox
+
+    for path in paths:
+        store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=path.resolve().as_uri())
+
+
+def _load_store(folder: Path, files: list[Path], small: bool) -> None:
+    import pyoxigraph as ox
+
+    store = ox.Store(str(folder))
+    for path in files:
+        store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES)
+    _finish_store(store, small)
+
+
+def _finish_store(store, small: bool) -> None:
+    store.flush()
+    if small:
+        store.optimize()  # read-only opens of small stores take ~10 ms instead of ~20 (large: ~7 ms anyway)
 
 
 #: Datatypes whose literals an Oxigraph store rewrites as xsd:integer (the datatype is lost).
@@ -227,10 +288,26 @@ NORMALISED_DATATYPES = tuple(f"^^<http://www.w3.org/2001/XMLSchema#{name}>" for 
     "negativeInteger", "unsignedInt", "unsignedLong", "unsignedShort", "unsignedByte"))
 
 
-def write_ntriples(path: Path, triples) -> None:
-    """One ``s p o .`` line per triple (unsorted: order does not matter to any reader, and sorting a
-    million lines costs a second)."""
-    path.write_bytes("".join(f"{s} {p} {o} .\n" for s, p, o in triples).encode("utf-8"))
+def write_facts(path: Path, facts: dict[str, set[tuple[str, str]]]) -> None:
+    """One ``s p o .`` line per triple, a predicate at a time (unsorted: order matters to no reader, and
+    sorting a million lines costs a second)."""
+    with path.open("wb") as out:
+        for p, pairs in facts.items():
+            out.write("".join(f"{s} {p} {o} .\n" for s, o in pairs).encode("utf-8"))
+
+
+def parse_facts(paths: list[Path]) -> dict[str, set[tuple[str, str]]]:
+    """The triples of the files grouped by predicate, {p: {(s, o)}}, equal terms sharing one string."""
+    facts: dict[str, set[tuple[str, str]]] = {}
+    share: dict[str, str] = {}
+    intern = share.setdefault
+    for path in paths:
+        for s, p, o in parse_file(path):
+            pairs = facts.get(p)
+            if pairs is None:
+                pairs = facts[p] = set()
+            pairs.add((intern(s, s), intern(o, o)))
+    return facts
 
 
 def parse_file(path: Path):
@@ -252,12 +329,18 @@ def parse_file(path: Path):
         raise InputError(f"{path}: cannot read ({exc})") from None
 
 
-def infer(triples: list[tuple[str, str, str]], project: Project) -> tuple[set[tuple[str, str, str]], str]:
-    """The inferences by the fast reasoner, or by owlrl when the ontology needs a rule it lacks."""
+def infer_facts(facts: dict[str, set[tuple[str, str]]], project: Project) \
+        -> tuple[dict[str, list[tuple[str, str]]], str]:
+    """The inferences grouped by predicate, by the fast reasoner, or by owlrl when the ontology needs a
+    rule it lacks. ``facts`` is taken over by the reasoner (it grows)."""
     from . import rules
 
-    if not rules.unsupported(triples):
-        return rules.infer(triples), "kgtool.rules"
+    if not rules.unsupported_predicates(facts):
+        asserted = {p: set(pairs) for p, pairs in facts.items()}
+        return rules.Closure(facts=asserted).run().inferred_by_predicate(), "kgtool.rules"
     from .graphs import infer_with_owlrl
 
-    return infer_with_owlrl(project), "owlrl"
+    grouped: dict[str, list[tuple[str, str]]] = {}
+    for s, p, o in infer_with_owlrl(project):
+        grouped.setdefault(p, []).append((s, o))
+    return grouped, "owlrl"

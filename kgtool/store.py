@@ -1,11 +1,11 @@
 """The narrow interface every query engine offers, and a registry of engines imported lazily.
 
-``oxigraph`` (the default): pyoxigraph over the project's cached snapshot (:mod:`kgtool.snapshot`), the
-asserted and the inferred triples in two named graphs; a cold process answers in milliseconds and never
-imports rdflib. ``rdflib``: the pure-Python in-memory graph, kept available and checked against the other
-by a differential test. An engine takes SPARQL text and parameter bindings as
-:class:`~kgtool.terms.Term` values, which it turns into its own terms: parameters are bound (rdflib's
-``initBindings``, pyoxigraph's ``substitutions``), never pasted into the query.
+``oxigraph`` (the default): pyoxigraph over the project's cached snapshot (:mod:`kgtool.snapshot`), a
+store of the asserted and inferred triples (or of the asserted ones alone, without inference); a cold
+process answers in milliseconds and never imports rdflib. ``rdflib``: the pure-Python in-memory graph,
+kept available and checked against the other by a differential test. An engine takes SPARQL text and
+parameter bindings as :class:`~kgtool.terms.Term` values, which it turns into its own terms: parameters
+are bound (rdflib's ``initBindings``, pyoxigraph's ``substitutions``), never pasted into the query.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def from_rdflib_result(result) -> QueryResult:
 
 
 class OxigraphStore:
-    """Queries a pyoxigraph store whose default graph is the union of the given named graphs.
+    """Queries a pyoxigraph store whose default graph is the union of the given graphs ("": the store's own).
 
     Parameters go through pyoxigraph's ``substitutions`` when the query projects them (SELECT * or the
     variable listed), which is all pyoxigraph allows; otherwise they become one row of a ``VALUES`` block

@@ -45,6 +45,34 @@ def test_snapshot_is_built_once_and_reused(cache, project):
     assert not [p for p in cache.iterdir() if p.name.endswith(".tmp")], "a build folder was left behind"
 
 
+def test_the_store_holds_asserted_and_inferred_triples_and_the_asserted_store_comes_when_asked(cache, project):
+    snapshot = get_snapshot(project)
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    inferred = open_store(project).query(count).rows[0][0].value
+    assert int(inferred) == snapshot.meta["asserted"] + snapshot.meta["inferred"]
+    assert not snapshot.asserted_store_dir.exists(), "built before anyone asked for it"
+    assert int(open_store(project, inference=False).query(count).rows[0][0].value) == snapshot.meta["asserted"]
+    built = snapshot.asserted_store_dir.stat().st_mtime_ns
+    open_store(project, inference=False)
+    assert snapshot.asserted_store_dir.stat().st_mtime_ns == built, "built twice"
+    assert not [p for p in snapshot.path.iterdir() if p.name.endswith(".tmp")], "a build folder was left behind"
+
+
+def test_a_cache_that_cannot_take_the_asserted_store_still_answers_without_inference(cache, project, monkeypatch):
+    import tempfile
+
+    snapshot = get_snapshot(project)
+
+    def refuse(*_args, **_kwargs):
+        raise PermissionError("read-only cache")
+
+    monkeypatch.setattr(tempfile, "mkdtemp", refuse)  # what a read-only cache does (root ignores chmod)
+    almaty_is_a_place = "ASK { <https://w3id.org/kzcn/id/place/almaty> a <https://w3id.org/kzcn/ontology#Place> }"
+    assert open_store(project, inference=False).query(almaty_is_a_place).value is False  # asserted: a City
+    assert open_store(project).query(almaty_is_a_place).value is True
+    assert not snapshot.asserted_store_dir.exists()
+
+
 @pytest.mark.parametrize("engine", ["oxigraph", "rdflib"])
 def test_a_changed_data_file_gives_a_new_snapshot_and_new_answers(cache, project, engine):
     assert open_store(project, engine=engine).query(ASK_NEW).value is False
