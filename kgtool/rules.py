@@ -16,7 +16,8 @@ enumerations, keys, cardinalities) are detected by :func:`unsupported`, and the 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
+from operator import itemgetter
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -61,6 +62,7 @@ _TRIVIAL_PREDICATES = frozenset({SAME, EQ_CLASS, EQ_PROP, SUBCLASS, SUBPROP, _ir
 _WATCHED_TYPES = CHARACTERISTICS | _SCHEMA_TYPES | {OWL_CLASS}
 
 Triple = tuple[str, str, str]
+_first, _second = itemgetter(0), itemgetter(1)
 
 
 def unsupported(triples: Iterable[Triple]) -> list[str]:
@@ -360,24 +362,25 @@ class Closure:
         """New triples as reason.infer keeps them: no schema-level, axiomatic or trivial ones."""
         return {(s, p, o) for p, pairs in self.inferred_by_predicate().items() for s, o in pairs}
 
-    def inferred_by_predicate(self) -> dict[str, list[tuple[str, str]]]:
+    def inferred_by_predicate(self) -> dict[str, Collection[tuple[str, str]]]:
         """:meth:`inferred`, grouped by predicate (no million 3-tuples for a caller that writes lines)."""
         self._widen_schema()
         schema_terms = set().union(*(self.typed.get(c, ()) for c in _SCHEMA_TYPES))
         if self.base is not None:
             schema_terms |= {s for s, o in self.schema.get(TYPE, ()) if o in _SCHEMA_TYPES}
         kept = {p: pairs for p, pairs in self.derived.items() if pairs and p not in _TRIVIAL_PREDICATES}
-        subjects = set().union(*({s for s, _o in pairs} for pairs in kept.values()))
-        good = {s for s in subjects if s[0] == "<" and not s.startswith(_NOISE_NAMESPACES)
+        subjects_of = {p: set(map(_first, pairs)) for p, pairs in kept.items()}
+        good = {s for s in set().union(*subjects_of.values()) if s[0] == "<" and not s.startswith(_NOISE_NAMESPACES)
                 and s not in schema_terms and (self.base is None or not self._is_schema_term(s))}
-        out: dict[str, list[tuple[str, str]]] = {}
+        out: dict[str, Collection[tuple[str, str]]] = {}
         for p, pairs in kept.items():
             if p == TYPE:
-                classes = {o for _s, o in pairs}
+                classes = set(map(_second, pairs))
                 allowed = {o for o in classes if o not in _TRIVIAL_TYPES and not o.startswith(_NOISE_NAMESPACES)}
-                chosen = [(s, o) for s, o in pairs if o in allowed and s in good]
+                chosen = pairs if classes <= allowed and subjects_of[p] <= good else \
+                    [pair for pair in pairs if pair[1] in allowed and pair[0] in good]
             else:
-                chosen = [(s, o) for s, o in pairs if s in good]
+                chosen = pairs if subjects_of[p] <= good else [pair for pair in pairs if pair[0] in good]
             if chosen:
                 out[p] = chosen
         return out

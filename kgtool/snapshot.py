@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -330,7 +331,7 @@ def parse_file(path: Path):
 
 
 def infer_facts(facts: dict[str, set[tuple[str, str]]], project: Project) \
-        -> tuple[dict[str, list[tuple[str, str]]], str]:
+        -> tuple[dict[str, Collection[tuple[str, str]]], str]:
     """The inferences grouped by predicate, by the fast reasoner, or by owlrl when the ontology needs a
     rule it lacks. ``facts`` is taken over by the reasoner (it grows)."""
     from . import rules
