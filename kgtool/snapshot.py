@@ -177,14 +177,14 @@ def _get_snapshot(project: Project) -> Snapshot:
 def build(project: Project, folder: Path, key: str) -> None:
     """Parse, reason, write the store and the files, keeping both cores busy.
 
-    A second thread loads the source files into the store (pyoxigraph releases the GIL while it loads)
-    while this one parses them again into term strings, grouped by predicate as the reasoner wants them,
-    and reasons; then the inferences load into the store in the second thread while this one writes the
-    N-Triples files. The cyclic garbage collector is off meanwhile: the millions of tuples built here
-    hold no cycles, and each full collection would walk all of them again. Terms are taken from the
-    parser, never from a store: Oxigraph's stores normalise literals on load ("1"^^xsd:positiveInteger
-    comes back as "1"^^xsd:integer, oxigraph#526), so the files keep the exact terms and
-    ``exact-literals.nt`` lists the triples whose literal a store changes, for the validator.
+    A second thread writes the store (pyoxigraph releases the GIL while it loads): first the source
+    files, while this thread parses them again into term strings, grouped by predicate as the reasoner
+    wants them, and reasons; then the inferences, a chunk at a time as this thread writes them out, and
+    while it writes the other files. The cyclic garbage collector is off meanwhile: the millions of
+    tuples built here hold no cycles, and each full collection would walk all of them again. Terms are
+    taken from the parser, never from a store: Oxigraph's stores normalise literals on load
+    ("1"^^xsd:positiveInteger comes back as "1"^^xsd:integer, oxigraph#526), so the files keep the exact
+    terms and ``exact-literals.nt`` lists the triples whose literal a store changes, for the validator.
     """
     import gc
 
@@ -200,34 +200,36 @@ def build(project: Project, folder: Path, key: str) -> None:
     gc.disable()
     try:
         store = ox.Store(str(folder / "store"))
-        loader = _Background(_load_sources, store, project.source_files)
+        writer = _StoreWriter(store)
         try:
+            writer.put(_load_sources, store, project.source_files)
             facts = parse_facts(project.source_files)
             asserted = sum(map(len, facts.values()))
             phases = {"parse": lap()}
             inferred, reasoner = infer_facts(facts, project)
             count = sum(map(len, inferred.values()))
-            inferred_nt = "".join(f"{s} {p} {o} .\n" for p, pairs in inferred.items() for s, o in pairs).encode()
+            blank = any(o[0] == "_" for pairs in inferred.values() for _s, o in pairs)
+            if blank:  # blank nodes in inferences must match the stored ones: store the parsed terms instead
+                write_facts(folder / "asserted.nt", facts)
+                writer.put(store.clear)
+                writer.put(store.bulk_load, path=str(folder / "asserted.nt"), format=ox.RdfFormat.N_TRIPLES)
+            with (folder / "inferred.nt").open("wb") as out:
+                for chunk in ntriples_chunks(inferred, INFERRED_CHUNK):
+                    out.write(chunk)
+                    writer.put(store.bulk_load, input=chunk, format=ox.RdfFormat.N_TRIPLES)
             phases["reason"] = lap()
+            if not blank:
+                write_facts(folder / "asserted.nt", facts)
+            exact = [f"{s} {p} {o} .\n" for table in (facts, inferred) for p, pairs in table.items()
+                     for s, o in pairs if o[0] == '"' and o.endswith(NORMALISED_DATATYPES)]
+            (folder / "exact-literals.nt").write_bytes("".join(exact).encode("utf-8"))
+            phases["write"] = lap()
         finally:
-            loader.join()
-        if loader.error is not None or any(s[0] == "_" or o[0] == "_" for pairs in inferred.values()
-                                           for s, o in pairs):
-            # blank nodes in inferences must match the stored ones: load the parsed terms instead
-            write_facts(folder / "asserted.nt", facts)
+            writer.close()
+        if writer.error is not None:  # the parse above passed, so not the data's fault: start the store again
             store.clear()
-            store.bulk_load(path=str(folder / "asserted.nt"), format=ox.RdfFormat.N_TRIPLES)
-        else:
-            write_facts(folder / "asserted.nt", facts)
-        inferences = _Background(store.bulk_load, input=inferred_nt, format=ox.RdfFormat.N_TRIPLES)
-        (folder / "inferred.nt").write_bytes(inferred_nt)
-        exact = [f"{s} {p} {o} .\n" for table in (facts, inferred) for p, pairs in table.items()
-                 for s, o in pairs if o[0] == '"' and o.endswith(NORMALISED_DATATYPES)]
-        (folder / "exact-literals.nt").write_bytes("".join(exact).encode("utf-8"))
-        phases["write"] = lap()
-        inferences.join()
-        if inferences.error is not None:
-            raise inferences.error
+            for name in ("asserted.nt", "inferred.nt"):
+                store.bulk_load(path=str(folder / name), format=ox.RdfFormat.N_TRIPLES)
         _finish_store(store, small=asserted + count < 200_000)
         del store
         phases["store"] = lap()
@@ -240,25 +242,50 @@ def build(project: Project, folder: Path, key: str) -> None:
     closure.write_cached_file(folder / "meta.json", json.dumps(meta, indent=1).encode("utf-8"))
 
 
-class _Background:
-    """``fn(*args, **kwargs)`` in a thread (pyoxigraph's loads release the GIL); its error kept for later."""
+#: Inferred triples per store load: the store takes a chunk while the next one is being written out.
+INFERRED_CHUNK = 250_000
 
-    def __init__(self, fn, *args, **kwargs) -> None:
+
+def ntriples_chunks(grouped: dict[str, Collection[tuple[str, str]]], size: int):
+    """N-Triples documents (bytes) of about ``size`` triples each, from {predicate: {(s, o)}}."""
+    lines: list[str] = []
+    for p, pairs in grouped.items():
+        lines += [f"{s} {p} {o} .\n" for s, o in pairs]
+        if len(lines) >= size:
+            yield "".join(lines).encode("utf-8")
+            lines = []
+    if lines:
+        yield "".join(lines).encode("utf-8")
+
+
+class _StoreWriter:
+    """One thread that runs the store's loads in order (pyoxigraph releases the GIL while it loads).
+    After the first error the remaining jobs are skipped; the error is kept for the caller."""
+
+    def __init__(self, store) -> None:
+        import queue
         import threading
 
-        self.error: BaseException | None = None
-
-        def run() -> None:
-            try:
-                fn(*args, **kwargs)
-            except (SyntaxError, OSError, ValueError) as exc:  # the caller decides (the parse reports it)
-                self.error = exc
-
-        self.thread = threading.Thread(target=run, daemon=True)
+        self.store, self.error = store, None
+        self.jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
-    def join(self) -> None:
+    def put(self, fn, *args, **kwargs) -> None:
+        self.jobs.put((fn, args, kwargs))
+
+    def close(self) -> None:
+        self.jobs.put(None)
         self.thread.join()
+
+    def _run(self) -> None:
+        while (job := self.jobs.get()) is not None:
+            fn, args, kwargs = job
+            if self.error is None:
+                try:
+                    fn(*args, **kwargs)
+                except Exception as exc:  # kept for the caller, which starts the store again
+                    self.error = exc
 
 
 def _load_sources(store, paths: list[Path]) -> None:
