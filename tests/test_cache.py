@@ -58,6 +58,18 @@ def test_the_store_holds_asserted_and_inferred_triples_and_the_asserted_store_co
     assert not [p for p in snapshot.path.iterdir() if p.name.endswith(".tmp")], "a build folder was left behind"
 
 
+def test_a_failed_store_load_is_redone_from_the_files(cache, project, monkeypatch):
+    from kgtool import snapshot as snapshot_module
+
+    def fail(*_args, **_kwargs):
+        raise RuntimeError("disk trouble")
+
+    monkeypatch.setattr(snapshot_module, "_load_sources", fail)
+    snapshot = get_snapshot(project)
+    count = open_store(project).query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }").rows[0][0].value
+    assert int(count) == snapshot.meta["asserted"] + snapshot.meta["inferred"]
+
+
 def test_a_cache_that_cannot_take_the_asserted_store_still_answers_without_inference(cache, project, monkeypatch):
     import tempfile
 
