@@ -15,8 +15,16 @@ from .errors import InputError
 def write_atomically(path: Path, text: str | bytes) -> None:
     """Write via a temporary file in the same folder and rename: readers see old or new, never half.
 
-    ``text`` is written as UTF-8; ``bytes`` (a PNG picture) as they are.
+    ``text`` is written as UTF-8; ``bytes`` (a PNG picture) as they are. A device or a pipe
+    (``/dev/null``, ``/dev/stdout``, a FIFO) is written directly: a rename would replace the device node
+    with a regular file (as root, even /dev/null). A symbolic link is followed: the file it points to is
+    replaced, and the link stays.
     """
+    if path.exists() and not path.is_file() and not path.is_dir():  # both follow links, /dev/stdout's too
+        with open(path, "wb") as handle:
+            handle.write(text.encode("utf-8") if isinstance(text, str) else text)
+        return
+    path = path.resolve() if path.is_symlink() else path
     directory = path.resolve().parent
     if not directory.is_dir():
         raise InputError(f"{path}: folder {directory} does not exist")

@@ -1,26 +1,42 @@
 """Deterministic serialization: the same graph gives the same bytes, in every format.
 
-Triples are inserted into a fresh graph in sorted N-Triples order, so serializers that follow insertion
-order (JSON-LD, RDF/XML) are as stable as the Turtle writer, which sorts subjects itself. Blank nodes,
-which get random labels at parse time, are canonicalised first.
+Turtle, N-Triples and TriG come from kgtool's own writer (:mod:`kgtool.fastexport`), the one `kgtool
+export` uses on the snapshot: the graph's triples are turned into N-Triples lines first, so an rdflib graph
+and the snapshot's files give the same bytes for the same triples. JSON-LD and RDF/XML come from rdflib:
+triples are inserted into a fresh graph in sorted N-Triples order, so those serializers (which follow
+insertion order) are stable too. Blank nodes, which get random labels at parse time, are canonicalised
+first.
 """
 
 from __future__ import annotations
 
-from rdflib import BNode, Graph, URIRef
+import re
+from pathlib import Path
 
-from .atomic import write_atomically  # noqa: F401  (re-exported: callers import it from here)
-from .errors import UsageError
-from .graphs import LoadedGraphs, serialize_ntriples_sorted
+from rdflib import BNode, Graph, Literal, URIRef
+
+from . import atomic
+from .errors import InputError, UsageError
+from .fastexport import GRAPH_NAMES as _GRAPH_IRIS
+from .fastexport import ntriples, trig, turtle
 from .loading import new_graph
-from .namespaces import BASE, PREFIXES
+from .namespaces import PREFIXES
 
 FORMATS = {"ttl": "turtle", "nt": "nt", "jsonld": "json-ld", "trig": "trig", "xml": "xml"}
-GRAPH_NAMES = {
-    "ontology": URIRef(BASE + "graph/ontology"),
-    "asserted": URIRef(BASE + "graph/asserted"),
-    "inferred": URIRef(BASE + "graph/inferred"),
-}
+GRAPH_NAMES = {name: URIRef(iri) for name, iri in _GRAPH_IRIS.items()}
+
+
+def write_atomically(path: Path, text: str | bytes) -> None:
+    """:func:`kgtool.atomic.write_atomically` for an output file the user named: a folder that does not
+    exist, a read-only place or a full disk is a one-line error (nothing is left behind).
+
+    A device or a pipe (``-o /dev/stdout``, ``/dev/null``, a FIFO) is written directly (see there)."""
+    try:
+        if path.is_dir():
+            raise InputError(f"{path}: is a folder", hint="give a file name")
+        atomic.write_atomically(path, text)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write ({exc.strerror or exc})") from None
 
 
 def canonical(graph: Graph) -> Graph:
@@ -39,14 +55,70 @@ def serialize(graph: Graph, fmt: str) -> str:
     if fmt not in FORMATS:
         raise UsageError(f"unknown export format {fmt!r}", hint=f"choose one of: {', '.join(FORMATS)}")
     if fmt == "nt":
-        return serialize_ntriples_sorted(canonical(graph))
+        return ntriples(graph_lines(graph)).decode("utf-8")
+    if fmt in ("ttl", "trig"):  # one graph in TriG: the default graph, which is its Turtle
+        return turtle(graph_lines(graph)).decode("utf-8")
     ordered = canonical(graph)
     if fmt == "jsonld":
         context = {p: ns for p, ns in PREFIXES.items() if p != "sh"}
         return _sorted_jsonld(ordered.serialize(format="json-ld", context=context, indent=2, sort_keys=True))
-    if fmt == "xml":
-        return _sorted_rdfxml(ordered.serialize(format="xml"))
-    return ordered.serialize(format=FORMATS[fmt])
+    return _sorted_rdfxml(ordered.serialize(format="xml"))
+
+
+def serialize_dataset(graphs: dict[str, Graph]) -> str:
+    """TriG: each graph (``ontology``, ``asserted``, ``inferred``; those given) as a named graph, in that
+    order, under one block of prefixes."""
+    parts = [(str(GRAPH_NAMES[name]), graph_lines(graphs[name])) for name in GRAPH_NAMES if name in graphs]
+    return trig(parts).decode("utf-8")
+
+
+def graph_lines(graph: Graph) -> list[bytes]:
+    """The graph's triples as N-Triples lines (``s p o``), each term written as pyoxigraph writes it, so
+    they equal the lines of the snapshot's files for the same triples."""
+    written: dict = {}
+
+    def term(node) -> bytes:
+        text = written.get(node)
+        if text is None:
+            text = written[node] = _ntriples_term(node).encode("utf-8")
+        return text
+
+    return list({b"%s %s %s" % (term(s), term(p), term(o)) for s, p, o in graph})
+
+
+def _ntriples_term(node) -> str:
+    import pyoxigraph as ox
+
+    try:
+        if isinstance(node, URIRef):
+            return str(ox.NamedNode(str(node)))
+        if isinstance(node, BNode):
+            return str(ox.BlankNode(str(node)))
+        if isinstance(node, Literal):
+            if node.language:
+                return str(ox.Literal(str(node), language=node.language))
+            if node.datatype is not None:
+                return str(ox.Literal(str(node), datatype=ox.NamedNode(str(node.datatype))))
+            return str(ox.Literal(str(node)))
+    except ValueError:  # not valid RDF (an IRI with a space, a bad language tag): written as it is
+        import hashlib
+
+        if isinstance(node, BNode):
+            return "_:b" + hashlib.sha256(str(node).encode("utf-8")).hexdigest()
+        if isinstance(node, URIRef):
+            return "<" + re.sub(r'[\x00-\x20<>"{}|^`\\]', lambda m: f"\\u{ord(m.group()):04X}", str(node)) + ">"
+        quoted = '"' + re.sub(r'[\x00-\x1f\x7f"\\]', _escape_char, str(node)) + '"'
+        return quoted + (f"@{node.language}" if node.language else f"^^<{node.datatype}>" if node.datatype else "")
+    raise TypeError(f"cannot write {node!r} as N-Triples")
+
+
+_ESCAPES = {"\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r", '"': '\\"', "\\": "\\\\"}
+
+
+def _escape_char(match: re.Match) -> str:
+    """As pyoxigraph escapes a character in a quoted string."""
+    char = match.group()
+    return _ESCAPES.get(char) or f"\\u{ord(char):04X}"
 
 
 def _sorted_jsonld(text: str) -> str:
@@ -83,28 +155,3 @@ def _sorted_rdfxml(text: str) -> str:
     out[-1] += ">"
     out += [line for block in blocks for line in block] + ["</rdf:RDF>", ""]
     return "\n".join(out)
-
-
-def serialize_dataset(graphs: LoadedGraphs, ontology: Graph) -> str:
-    """TriG with the ontology, the asserted data and the inferences in three named graphs.
-
-    Written graph by graph in a fixed order (rdflib's TriG writer orders graphs by set order), each body
-    from the sorted Turtle writer, under one shared block of prefixes.
-    """
-    data_only = new_graph()
-    for triple in graphs.asserted:
-        if triple not in ontology:
-            data_only.add(triple)
-    prefixes: set[str] = set()
-    bodies = []
-    for name, part in (("ontology", ontology), ("asserted", data_only), ("inferred", graphs.inferred)):
-        turtle = canonical(part).serialize(format="turtle")
-        lines = turtle.splitlines()
-        prefixes.update(line for line in lines if line.startswith("@prefix"))
-        body = [("    " + line) if line else "" for line in lines if not line.startswith("@prefix")]
-        while body and not body[0]:
-            body.pop(0)
-        while body and not body[-1]:
-            body.pop()
-        bodies.append(f"<{GRAPH_NAMES[name]}> {{\n" + "\n".join(body) + "\n}\n")
-    return "\n".join(sorted(prefixes)) + "\n\n" + "\n".join(bodies)

@@ -1,27 +1,78 @@
-"""What `kgtool export` and `kgtool reason` produce from the project."""
+"""What `kgtool export` and `kgtool reason` produce from the project.
+
+Turtle, N-Triples and TriG are written from the snapshot's N-Triples files by :mod:`kgtool.fastexport`
+(a million triples in seconds; rdflib only labels the few blank nodes); JSON-LD and RDF/XML through
+rdflib graphs (:func:`export_graph_rdflib`, which writes the other formats too, with the same writer, so
+tests/test_export.py can compare the two paths byte for byte).
+"""
 
 from __future__ import annotations
 
-from .export import serialize, serialize_dataset
-from .graphs import load_graphs
-from .loading import new_graph, parse_files
+from .errors import UsageError
+from .fastexport import FAST_FORMATS, export_bytes, inferences_bytes
 from .project import Project
+
+#: The formats of `kgtool export` (kgtool.export.FORMATS; not imported from there, which imports rdflib).
+FORMATS = ("ttl", "nt", "jsonld", "trig", "xml")
 
 
 def export_graph(project: Project, fmt: str, inferred: bool = False, data_only: bool = False) -> str:
-    graphs = load_graphs(project, inference=inferred or fmt == "trig")
-    ontology = parse_files([project.ontology_file])
+    """The project as `kgtool export` writes it: ontology + data (``data_only``: the data alone), with the
+    OWL RL inferences if ``inferred``; TriG always has the three apart, as named graphs."""
+    _check_format(fmt)
+    if fmt in FAST_FORMATS:
+        return export_bytes(project, fmt, inferred=inferred, data_only=data_only).decode("utf-8")
+    return export_graph_rdflib(project, fmt, inferred=inferred, data_only=data_only)
+
+
+def export_graph_rdflib(project: Project, fmt: str, inferred: bool = False, data_only: bool = False) -> str:
+    """The same export through rdflib graphs (parsed with rdflib, which normalises literals such as
+    ``"01"^^xsd:integer``; the snapshot keeps them as written)."""
+    from .export import serialize, serialize_dataset
+    from .graphs import inferred_triples, load_asserted
+    from .loading import new_graph, parse_files
+
+    _check_format(fmt)
     if fmt == "trig":
-        return serialize_dataset(graphs, ontology)
-    graph = graphs.union() if inferred else graphs.asserted
+        ontology = parse_files([project.ontology_file])
+        return serialize_dataset({"ontology": ontology, "asserted": _data_only(project, ontology),
+                                  "inferred": inferred_triples(project)})
     if data_only:
-        kept = new_graph()
-        for triple in graph:
-            if triple not in ontology:
-                kept.add(triple)
-        graph = kept
+        graph = _data_only(project, parse_files([project.ontology_file]))
+    else:
+        graph = load_asserted(project)
+    if inferred:
+        union = new_graph()
+        for part in (graph, inferred_triples(project)):
+            for triple in part:
+                union.add(triple)
+        graph = union
     return serialize(graph, fmt)
 
 
+def _data_only(project: Project, ontology):
+    """The triples of ``data/*.ttl`` that the ontology does not state. Parsed from the data files: the
+    ontology's blank nodes (property chains) get new labels in every parse, so subtracting a separately
+    parsed ontology from ontology + data would keep them."""
+    from .loading import parse_files
+
+    data = parse_files(project.data_files)
+    for triple in [t for t in data if t in ontology]:
+        data.remove(triple)
+    return data
+
+
 def export_inferences(project: Project, fmt: str) -> str:
-    return serialize(load_graphs(project, inference=True).inferred, fmt)
+    """The OWL RL inferences only (`kgtool reason`)."""
+    _check_format(fmt)
+    if fmt in ("ttl", "nt"):
+        return inferences_bytes(project, fmt).decode("utf-8")
+    from .export import serialize
+    from .graphs import inferred_triples
+
+    return serialize(inferred_triples(project), fmt)
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown export format {fmt!r}", hint=f"choose one of: {', '.join(FORMATS)}")
