@@ -233,22 +233,30 @@ def run_step(name: str, project: Path, cache: Path, extra: str | None = None) ->
     return result
 
 
-def timed_process(cmd: list[str], env: dict, runs: int) -> tuple[float, float, float | None]:
-    """(min, median) wall time of a command over ``runs`` runs, and its peak memory in MB (one more run
-    under /usr/bin/time, whose small size does not inflate the count as this process's would)."""
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        done = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        times.append(time.perf_counter() - started)
-        if done.returncode:
-            raise SystemExit(f"{' '.join(cmd)} failed: {done.stderr.decode()[-500:]}")
-    peak = None
-    if Path("/usr/bin/time").exists():
-        done = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True)
-        peak = round(int(done.stderr.strip().splitlines()[-1]) / 1024, 1)
-    return min(times), statistics.median(times), peak
+def timed_processes(cmds: dict[str, list[str]], env: dict, runs: dict[str, int]) \
+        -> dict[str, tuple[float, float, float | None]]:
+    """(min, median) wall time of each command over its ``runs``, taken in turns (one run of each, then
+    again), so every command meets the same load on a shared machine, and its peak memory in MB (one more
+    run under /usr/bin/time, whose small size does not inflate the count as this process's would)."""
+    times: dict[str, list[float]] = {name: [] for name in cmds}
+    for turn in range(max(runs.values())):
+        for name, cmd in cmds.items():
+            if turn >= runs[name]:
+                continue
+            started = time.perf_counter()
+            done = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            times[name].append(time.perf_counter() - started)
+            if done.returncode:
+                raise SystemExit(f"{' '.join(cmd)} failed: {done.stderr.decode()[-500:]}")
+    out = {}
+    for name, cmd in cmds.items():
+        peak = None
+        if Path("/usr/bin/time").exists():
+            done = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], env=env, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, text=True)
+            peak = round(int(done.stderr.strip().splitlines()[-1]) / 1024, 1)
+        out[name] = (min(times[name]), statistics.median(times[name]), peak)
+    return out
 
 
 # ------------------------------------------------------------------------------------------ report
@@ -334,9 +342,13 @@ def cold_query(repeat: int) -> None:
     cache = Path(tempfile.mkdtemp(prefix="bench-cache-"))
     env = {**os.environ, "KGTOOL_CACHE_DIR": str(cache)}
     env.pop("KGTOOL_ENGINE", None)
+    # Python's default: modules compiled once into __pycache__ (pip does it at install for click; an
+    # editable kgtool gets it on the first run, unless PYTHONDONTWRITEBYTECODE is set, as on our CI box)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     py = sys.executable
-    subprocess.run([py, "-m", "kgtool", "query", "ci-partners"], env=env, cwd=REPO, check=True,
-                   stdout=subprocess.DEVNULL)
+    script = Path(py).with_name("kgtool")  # the console script users type
+    kgtool = [str(script)] if script.is_file() else [py, "-m", "kgtool"]
+    subprocess.run([*kgtool, "query", "ci-partners"], env=env, cwd=REPO, check=True, stdout=subprocess.DEVNULL)
     store_dir = cache / "plain-store"
     plain = ox.Store(str(store_dir))
     for path in [REPO / "ontology" / "kzcn.ttl", *sorted((REPO / "data").glob("*.ttl"))]:
@@ -346,13 +358,13 @@ def cold_query(repeat: int) -> None:
     os.chdir(REPO)
     runs = {
         "click": [py, "-c", "import click"],
-        "kgtool": [py, "-m", "kgtool", "query", "ci-partners"],
-        "kgtool-rdflib": [py, "-m", "kgtool", "query", "ci-partners", "--engine", "rdflib"],
+        "kgtool": [*kgtool, "query", "ci-partners"],
+        "kgtool-rdflib": [*kgtool, "query", "ci-partners", "--engine", "rdflib"],
         "rdflib-script": [py, "-c", RDFLIB_SCRIPT],
         "oxigraph-script": [py, "-c", OXIGRAPH_SCRIPT, str(store_dir)],
     }
-    got = {name: timed_process(cmd, env, repeat if name != "kgtool-rdflib" else max(3, repeat // 4))
-           for name, cmd in runs.items()}
+    got = timed_processes(runs, env, {name: repeat if name != "kgtool-rdflib" else max(3, repeat // 4)
+                                      for name in runs})
     click_min = got["click"][0]
     for name, (best, median, peak) in got.items():
         note = f"median {median:.3f} s; {best / click_min:.2f}x import click"
@@ -436,7 +448,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--step", choices=sorted(STEPS), help=argparse.SUPPRESS)
     parser.add_argument("--project", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--extra", help=argparse.SUPPRESS)
-    parser.add_argument("--sizes", default="1e3,1e4,1e5,1e6")
+    parser.add_argument("--sizes", default="1e3,1e4,1e5,1e6", help='comma-separated; "" for the cold runs only')
     parser.add_argument("--baseline-max", type=float, default=1e4,
                         help="largest size for rdflib queries and the rdflib export script")
     parser.add_argument("--rdflib-load-max", type=float, default=1e6,
@@ -455,7 +467,7 @@ def main(argv: list[str] | None = None) -> int:
     print(HEADER)
     if not args.skip_cold:
         cold_query(args.repeat)
-    for size in (float(s) for s in args.sizes.split(",")):
+    for size in (float(s) for s in args.sizes.split(",") if s.strip()):
         scale(size, args)
     (OUT / "results.json").write_text(json.dumps({"machine": info, "rows": ROWS}, indent=1, default=str))
     return 0
