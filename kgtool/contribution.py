@@ -13,7 +13,9 @@ Stages, in order (DESIGN section 4):
 5. **in context** (:mod:`kgtool.context`, :mod:`kgtool.references`): SHACL over data + contribution + OWL
    RL closure, only what the contribution causes; disjoint classes; links to entities that exist nowhere;
    entities with no class; likely duplicates by name. Triples already in ``data/`` cause nothing and are
-   left out of this stage (so re-checking a data file is quick and finds nothing).
+   left out of this stage (so re-checking a data file is quick and finds nothing). The data is read from
+   the project's snapshot (:mod:`kgtool.snapshot`), and only about what the contribution touches, so this
+   stage takes about as long against a million triples as against a thousand.
 
 From stage 2 on, problems are findings in a :class:`~kgtool.report.Report` (exit 1 when one is a
 violation). A syntax error stops the check (the rest of the file is unknown); a policy violation stops it
@@ -33,7 +35,7 @@ from rdflib import RDF, URIRef
 from .context import Existing, load_existing, new_inferences, shacl_caused
 from .errors import UsageError
 from .hygiene import check_triple_count, printable, read_contribution
-from .policy import policy_findings
+from .policy import needs_known_kinds, policy_findings
 from .project import Project
 from .references import duplicate_findings, reference_findings
 from .report import SEVERITIES, Finding, Report
@@ -76,7 +78,7 @@ def examine(project: Project, paths: Sequence[Path], existing: Existing | None =
 
 
 def _findings(existing: Existing, contribution: Contribution) -> list[Finding]:
-    findings, offending = policy_findings(contribution, existing.kinds)
+    findings, offending = policy_findings(contribution, existing.kinds if needs_known_kinds(contribution) else set())
     vocabulary, unusable = vocabulary_findings(contribution, existing.vocabulary, skip=offending)
     findings += vocabulary
     if any(f.severity == "Violation" for f in findings if f.stage == "policy"):
@@ -90,29 +92,36 @@ def _findings(existing: Existing, contribution: Contribution) -> list[Finding]:
         )
         return findings
     # Triples already in data/ cause nothing: the context stages look at the new ones only.
+    existing.prefetch({node for s, _p, o in contribution.graph for node in (s, o)})
     restated = {triple for triple in contribution.graph if triple in existing.asserted}
     usable = contribution.without(unusable | restated)
     typed_elsewhere = {str(s) for s, p, _o in unusable if p == RDF.type}
     inferred = new_inferences(existing, usable.graph)
     references = reference_findings(existing, usable, inferred, typed_elsewhere)
     shacl = shacl_caused(existing, usable, inferred)
+    ill_typed = {(f.focus, f.path, f.value) for f in findings if f.stage == "datatype"}
     return (
-        findings + _without_echoes(shacl, references, typed_elsewhere) + duplicate_findings(existing, usable)
+        findings
+        + _without_echoes(shacl, references, typed_elsewhere, ill_typed)
+        + duplicate_findings(existing, usable)
     )
 
 
 def _without_echoes(
-    shacl: list[Finding], references: list[Finding], typed_elsewhere: set[str]
+    shacl: list[Finding], references: list[Finding], typed_elsewhere: set[str], ill_typed: set[tuple]
 ) -> list[Finding]:
     """Leave out what is only an echo of a problem reported already: shape results about an entity that
     exists nowhere (it has no label because it does not exist), "needs a class" for an entity whose class
-    was unknown, and the reference stage's "no class" where a shape says the same."""
+    was unknown, shape results about a value already said to be invalid for its own datatype, and the
+    reference stage's "no class" where a shape says the same."""
     nowhere = {f.value.strip("<>") for f in references if f.value}
     untyped = {f.focus for f in shacl if f.path == str(RDF.type)}
     kept = [
         f
         for f in shacl
-        if f.focus not in nowhere and not (f.focus in typed_elsewhere and f.path == str(RDF.type))
+        if f.focus not in nowhere
+        and not (f.focus in typed_elsewhere and f.path == str(RDF.type))
+        and (f.focus, f.path, f.value) not in ill_typed
     ]
     kept += [f for f in references if not (f.path == str(RDF.type) and f.focus in untyped)]
     return kept
@@ -122,6 +131,9 @@ def _labelled(findings: list[Finding], existing: Existing, contribution: Contrib
     """Give every finding about an entity the entity's label (from the contribution, else the data), and
     make every text in it safe to print."""
     out = []
+    unnamed = [URIRef(f.focus) for f in findings if f.focus and not f.focus_label and not f.focus.startswith("_:")]
+    if unnamed:
+        existing.prefetch(unnamed)
     for finding in findings:
         if finding.focus and not finding.focus_label and not finding.focus.startswith("_:"):
             node = URIRef(finding.focus)

@@ -11,14 +11,18 @@ a feature it does not evaluate, both fall back to pySHACL.
 2. its focus nodes are every node it or its inferences mention (not classes), plus the neighbours of any
    node whose classes change (their ``sh:class`` checks read those classes);
 3. the shapes only look one step from a focus node (its values, the values' classes, the links into it
-   along inverse paths, and SPARQL constraints over ``$this``'s own triples), so a small store with the
-   focus nodes' own triples, the links into them along those inverse-path predicates, their values'
-   types and the class hierarchy answers exactly as the whole graph would, for those nodes;
+   along inverse paths, and SPARQL constraints over ``$this``'s own triples:
+   :func:`kgtool.shapes_fast.locality_problem` checks it), so a small store with the focus nodes' own
+   triples of the predicates the shapes read, the links into them along those inverse-path predicates, the
+   classes of the values the shapes check with ``sh:class`` and the class hierarchy answers exactly as the
+   whole graph would, for those nodes (a few queries to the store, :func:`neighbourhood_stores`);
 4. SHACL runs on that neighbourhood before and after adding the contribution and its inferences, and the
    results that are new are the ones the contribution causes.
 
 Results for other nodes cannot change, so when the data conformed before, the verdict equals that of a
 full pySHACL run on the merged graph (the benchmark and tests/test_fastvalidate.py check it).
+``kgtool validate FILE`` and ``kgtool add`` check a contribution this way (:mod:`kgtool.context`), with
+the gate's other stages around it.
 """
 
 from __future__ import annotations
@@ -30,7 +34,16 @@ from . import rules
 from .errors import InputError
 from .project import Project
 from .report import Finding, Report
-from .shapes_fast import RDF_TYPE, SUBCLASS, Result, View, compile_shapes, evaluate, load_exact
+from .shapes_fast import (
+    RDF_TYPE,
+    SUBCLASS,
+    Result,
+    View,
+    compile_shapes,
+    evaluate,
+    load_exact,
+    locality_problem,
+)
 from .snapshot import NORMALISED_DATATYPES, get_snapshot, parse_file
 
 LABEL = "<http://www.w3.org/2000/01/rdf-schema#label>"
@@ -86,13 +99,18 @@ def _label(values: list) -> str:
 
 # ------------------------------------------------------------------------------------ contributions
 class OxBase:
-    """The cached closure in the snapshot store, as :class:`kgtool.rules.Closure` reads a ``base``."""
+    """The cached closure in the snapshot store, as :class:`kgtool.rules.Closure` reads a ``base``.
 
-    def __init__(self, store, graphs: list) -> None:
+    With ``exact`` (:func:`kgtool.shapes_fast.load_exact`), literals the store normalised come back as
+    written (``"1"^^xsd:positiveInteger``, not ``"1"^^xsd:integer``), so inferences that carry them along
+    hold the terms the files have."""
+
+    def __init__(self, store, graphs: list, exact: dict | None = None) -> None:
         from .store import graph_terms
 
         self.store = store
         self.graphs = graph_terms(graphs)  # the asserted graph first
+        self.exact = exact or {}
 
     def quads(self, s, p, o):
         for graph in self.graphs:
@@ -106,7 +124,8 @@ class OxBase:
     def objects(self, s: str, p: str) -> set[str]:
         if s[0] == '"' or p[0] != "<":
             return set()
-        return {str(q.object) for q in self.quads(to_term(s), to_term(p), None)}
+        found = {str(q.object) for q in self.quads(to_term(s), to_term(p), None)}
+        return exact_objects(found, self.exact[s, p]) if (s, p) in self.exact else found
 
     def subjects(self, p: str, o: str) -> set[str]:
         if p[0] != "<":
@@ -120,6 +139,11 @@ class OxBase:
         patterns += [(None, node, None)] if term[0] == "<" else []
         for pattern in patterns:
             found |= {(str(q.subject), str(q.predicate), str(q.object)) for q in self.quads(*pattern)}
+        pairs = {(s, p) for s, p, _o in found if (s, p) in self.exact}
+        for s, p in pairs:
+            objects = {o for s2, p2, o in found if (s2, p2) == (s, p)}
+            found -= {(s, p, o) for o in objects}
+            found |= {(s, p, o) for o in exact_objects(objects, self.exact[s, p])}
         return found
 
     def schema(self) -> list[tuple[str, str, str]]:
@@ -130,6 +154,25 @@ class OxBase:
                  f"{{ VALUES ?o {{ {classes} }} ?s {RDF_TYPE} ?o BIND({RDF_TYPE} AS ?p) }} }}")
         rows = self.store.query(query, default_graph=[self.graphs[0]])
         return [(str(s), str(p), str(o)) for s, p, o in rows]
+
+
+_INTEGER = "^^<http://www.w3.org/2001/XMLSchema#integer>"
+
+
+def exact_objects(found: set[str], exact: list) -> set[str]:
+    """Objects as N-Triples strings, each xsd:integer the store made of a literal in ``exact`` (the
+    literals of this subject and predicate as written) put back as written."""
+    written: dict[str, set[str]] = {}
+    for literal in exact:
+        try:
+            written.setdefault(str(int(literal.value.strip())), set()).add(str(literal))
+        except ValueError:  # not a number: the store kept it as it is
+            continue
+    out: set[str] = set()
+    for o in found:
+        number = o[1:o.rindex('"')] if o.endswith(_INTEGER) else None
+        out |= written.get(number, {o}) if number is not None else {o}
+    return out
 
 
 _LITERAL_TERMS: dict[str, object] = {}
@@ -161,18 +204,18 @@ def touches_schema(triples) -> bool:
 def check_contribution_fast(project: Project, paths: Sequence[Path]) -> Report:
     """SHACL results the contribution causes on the merged graph (see the module docstring)."""
     shapes = project_shapes(project)
-    if shapes is None or not paths:
+    if shapes is None or locality_problem(shapes) is not None or not paths:
         raise InputError("the shapes use SHACL features the fast validator lacks: use kgtool validate")
     contribution = read_contribution(paths)
     snapshot = get_snapshot(project)
-    base = OxBase(snapshot.open(), snapshot.graphs(True))
+    exact = load_exact(snapshot.exact_literals_file)
+    base = OxBase(snapshot.open(), snapshot.graphs(True), exact)
     added = [t for t in contribution if not base.has(*t)]
     if touches_schema(added):
         raise InputError("the contribution changes the ontology's axioms: use kgtool validate")
     inferred = rules.Closure(added, base=base, tbox_facts=base.schema()).run().inferred()
     focus = focus_nodes(base, added, inferred)
-    exact = load_exact(snapshot.exact_literals_file)
-    before, after = neighbourhood_stores(base, focus, added, inferred, exact, reverse_predicates(shapes))
+    before, after = neighbourhood_stores(base, focus, added, inferred, exact, reverse_predicates(shapes), shapes)
     keys = {_key(f) for f in findings(evaluate(shapes, before), before)}
     caused = [f for f in findings(evaluate(shapes, after), after) if _key(f) not in keys]
     return Report(", ".join(str(p) for p in paths), caused, len(contribution))
@@ -211,8 +254,76 @@ def reverse_predicates(shapes) -> set[str]:
     return found
 
 
-def neighbourhood_stores(base: OxBase, focus: set[str], added, inferred, exact: dict, reverse: set[str]):
-    """Two small stores: the focus nodes' neighbourhood as it is, and with the contribution added."""
+def neighbourhood_stores(base: OxBase, focus: set[str], added, inferred, exact: dict, reverse: set[str],
+                         shapes=None):
+    """Two small stores: the focus nodes' neighbourhood as it is, and with the contribution added. With
+    ``shapes``, only what they read of it: a focus node's triples of the predicates they read, and the
+    classes of the values they check with sh:class (an actor that took part in thousands of events brings
+    its thousands of inferred kzcn:participatedIn links otherwise, and their classes)."""
+    import pyoxigraph as ox
+
+    graph = ox.NamedNode(LOCAL)
+    data = _neighbourhood_ntriples(base, focus, reverse, shapes)
+    if data is None:
+        data = _neighbourhood_quads(base, focus, reverse)
+    stores = []
+    for extra in ((), [*added, *inferred]):
+        store = ox.Store()
+        if isinstance(data, bytes):
+            store.load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
+        else:
+            store.extend(data)
+        table = {key: list(values) for key, values in exact.items() if key[0] in focus}
+        if extra:  # terms built one by one: loading text would rename the blank nodes
+            store.extend([ox.Quad(to_term(s), to_term(p), to_term(o), graph) for s, p, o in extra])
+            for s, p, o in extra:
+                if o.endswith(NORMALISED_DATATYPES):
+                    table.setdefault((s, p), []).append(to_term(o))
+        stores.append(View(store, [LOCAL], focus, exact=table))
+    return stores
+
+
+def _neighbourhood_ntriples(base: OxBase, focus: set[str], reverse: set[str], shapes=None) -> bytes | None:
+    """The neighbourhood (see :func:`_neighbourhood_quads`) as N-Triples, asked of the store in a few
+    queries rather than a lookup per node (thousands of them for a contribution of a thousand triples);
+    None when blank nodes are involved (their labels would not survive the text)."""
+    import pyoxigraph as ox
+
+    from .shapes_fast import class_checked, read_predicates
+
+    if not focus or any(node[0] != "<" for node in focus):
+        return None
+    nodes = " ".join(sorted(focus))
+    reads = read_predicates(shapes) if shapes is not None else None
+    forwards, backwards = class_checked(shapes) if shapes is not None else (None, None)
+
+    def construct(where: str) -> bytes:
+        results = base.store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {where} }}", default_graph=base.graphs)
+        return results.serialize(format=ox.RdfFormat.N_TRIPLES) or b""
+
+    def among(terms) -> str:  # a FILTER, not a second VALUES: Oxigraph would join the two VALUES first
+        return f"FILTER(?p IN ({', '.join(sorted(terms))}))" if terms is not None else ""
+
+    own = construct(f"VALUES ?s {{ {nodes} }} ?s ?p ?o {among(reads and reads | {LABEL})}")
+    into = construct(f"VALUES ?o {{ {nodes} }} ?s ?p ?o {among(reverse)}") if reverse else b""
+    scratch = ox.Store()
+    scratch.load(own + into, format=ox.RdfFormat.N_TRIPLES)
+    if scratch.query("ASK { ?s ?p ?o FILTER(isBlank(?s) || isBlank(?o)) }"):
+        return None
+    outwards = f"{{ VALUES ?s {{ {nodes} }} ?s ?p ?x FILTER(isIRI(?x)) {among(forwards)} }}"
+    inwards = f"{{ VALUES ?o {{ {nodes} }} ?x ?p ?o {among(backwards)} }}"
+    linked = []
+    if forwards is None or forwards or backwards:
+        linked = [str(row[0]) for row in scratch.query(f"SELECT DISTINCT ?x WHERE {{ {outwards} UNION {inwards} }}")]
+    types = construct(f"VALUES ?s {{ {' '.join(linked)} }} ?s {RDF_TYPE} ?o BIND({RDF_TYPE} AS ?p)") \
+        if linked else b""
+    hierarchy = construct(f"?s {SUBCLASS} ?o BIND({SUBCLASS} AS ?p)")
+    return own + into + types + hierarchy
+
+
+def _neighbourhood_quads(base: OxBase, focus: set[str], reverse: set[str]) -> set:
+    """The focus nodes' own triples, the links into them along ``reverse``, the classes of the nodes at
+    the other end of either, and the class hierarchy: one lookup at a time."""
     import pyoxigraph as ox
 
     graph = ox.NamedNode(LOCAL)
@@ -234,15 +345,4 @@ def neighbourhood_stores(base: OxBase, focus: set[str], added, inferred, exact: 
         quads |= {ox.Quad(q.subject, q.predicate, q.object, graph) for q in base.quads(node, type_node, None)}
     hierarchy = base.store.query(f"CONSTRUCT WHERE {{ ?s {SUBCLASS} ?o }}", default_graph=[base.graphs[0]])
     quads |= {ox.Quad(t.subject, t.predicate, t.object, graph) for t in hierarchy}
-    stores = []
-    for extra in ((), [*added, *inferred]):
-        store = ox.Store()
-        store.extend(quads)
-        table = {key: list(values) for key, values in exact.items() if key[0] in focus}
-        if extra:  # terms built one by one: loading text would rename the blank nodes
-            store.extend([ox.Quad(to_term(s), to_term(p), to_term(o), graph) for s, p, o in extra])
-            for s, p, o in extra:
-                if o.endswith(NORMALISED_DATATYPES):
-                    table.setdefault((s, p), []).append(to_term(o))
-        stores.append(View(store, [LOCAL], focus, exact=table))
-    return stores
+    return quads

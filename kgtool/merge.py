@@ -18,8 +18,14 @@ nothing is lost either way. The changed files are then replaced through a journa
 leaves the old data or (once the next ``add`` has rolled the journal forward) the new, never a mix.
 
 **Re-check after merge.** Before the commit, each new file text is parsed back and must hold exactly its
-old triples plus the added ones; after the commit, every changed file must hold the bytes written and
-``data/``, parsed again, every added triple.
+old triples plus the added ones; after the commit, every changed file must hold the bytes written and,
+parsed again, every added triple.
+
+**At scale.** Nothing here loads ``data/`` whole: the check's snapshot (:class:`kgtool.context.Existing`)
+says which of the contribution's subjects ``data/`` already describes; only then are the data files read,
+by Oxigraph's parser, keeping just those subjects' triples (to find the triples already there and each
+subject's file). Files are parsed by Oxigraph and compared as N-Triples terms; rdflib only writes the merged
+section.
 """
 
 from __future__ import annotations
@@ -29,9 +35,10 @@ from pathlib import Path
 
 from rdflib import RDF, RDFS, Graph, URIRef
 from rdflib.namespace import SKOS
+from rdflib.term import Node
 
 from .commit import commit, merge_lock, needs_recovery, recover
-from .context import Existing, project_digest
+from .context import Existing, Terms, nt, project_digest
 from .contribution import Examination, examine
 from .errors import KgtoolError, ProjectError
 from .loading import new_graph
@@ -151,12 +158,13 @@ def plan_merge(project: Project, exam: Examination) -> MergePlan:
     """Which new triples go to which file, and the new text of every file that changes."""
     existing = _existing(exam)
     contribution = exam.contribution.graph if exam.contribution else new_graph()
-    per_file = {p: _parse(p, p.read_text(encoding="utf-8")) for p in project.data_files}
+    described = _described(project, existing, set(contribution.subjects()))
+    present = {t for about in described.values() for triples in about.values() for t in triples}
     added = new_graph()
     for triple in contribution:
-        if not any(triple in g for g in per_file.values()):
+        if triple not in present:
             added.add(triple)
-    homes = _homes(per_file)
+    homes = _homes(described)
     targets: dict[Path, Graph] = {}
     new_subjects: dict[Path, set[URIRef]] = {}
     for subject in sorted(set(added.subjects()), key=str):
@@ -166,32 +174,55 @@ def plan_merge(project: Project, exam: Examination) -> MergePlan:
             graph.add(triple)
         if subject not in homes:
             new_subjects.setdefault(home, set()).add(subject)
+    data_files = set(project.data_files)
     changes = [
-        _change(path, per_file.get(path), graph, new_subjects.get(path, set()))
+        _change(path, path in data_files, graph, new_subjects.get(path, set()))
         for path, graph in sorted(targets.items())
     ]
     return MergePlan(changes, added, len(contribution) - len(added), len(contribution))
 
 
-def _parse(path: Path, text: str) -> Graph:
+def _described(project: Project, existing: Existing, subjects: set) -> dict[Path, dict[Node, list]]:
+    """For each data file, the triples it holds about those of ``subjects`` that data/ describes (asked of
+    the check's snapshot first: the files are read only when there are some)."""
+    existing.prefetch(subjects)
+    known = {s for s in subjects if existing.described(s)}
+    if not known:
+        return {}
+    from .fastvalidate import to_term
+
+    terms = Terms()
+    wanted = {to_term(nt(s)) for s in known}
+    out: dict[Path, dict[Node, list]] = {}
+    for path in project.data_files:
+        for triple in _parse(path, path.read_text(encoding="utf-8"), subjects=wanted):
+            rdflib_triple = terms.rdflib_triple(triple)
+            out.setdefault(path, {}).setdefault(rdflib_triple[0], []).append(rdflib_triple)
+    return out
+
+
+def _parse(path: Path, text: str, subjects: set | None = None) -> list[tuple[str, str, str]]:
+    """The triples of a Turtle text (those of ``subjects`` only, if given: pyoxigraph terms) as N-Triples
+    terms (Oxigraph's parser, the file's URL as base)."""
+    import pyoxigraph as ox
+
     try:
-        return new_graph().parse(data=text, format="turtle", publicID=path.resolve().as_uri())
-    except Exception as exc:
+        return [(str(t.subject), str(t.predicate), str(t.object))
+                for t in ox.parse(text.encode("utf-8"), format=ox.RdfFormat.TURTLE, base_iri=path.resolve().as_uri())
+                if subjects is None or t.subject in subjects]
+    except (SyntaxError, ValueError) as exc:
         raise ProjectError(f"{path}: cannot be parsed, so nothing is merged into it ({exc})") from None
 
 
-def _homes(per_file: dict[Path, Graph]) -> dict[URIRef, Path]:
+def _homes(described: dict[Path, dict[Node, list]]) -> dict[URIRef, Path]:
     """Each described subject's file: the one with its rdf:type, else the one saying most about it."""
     homes: dict[URIRef, Path] = {}
     weight: dict[URIRef, tuple[int, int]] = {}
-    for path, graph in sorted(per_file.items()):
-        for subject in set(graph.subjects()):
+    for path, about in sorted(described.items()):
+        for subject, triples in about.items():
             if not isinstance(subject, URIRef):
                 continue
-            score = (
-                1 if (subject, RDF.type, None) in graph else 0,
-                len(list(graph.triples((subject, None, None)))),
-            )
+            score = (1 if any(p == RDF.type for _s, p, _o in triples) else 0, len(set(triples)))
             if subject not in weight or score > weight[subject]:
                 homes[subject], weight[subject] = path, score
     return homes
@@ -205,19 +236,17 @@ def _theme(existing: Existing, contribution: Graph, subject: URIRef) -> str:
     return next((file for cls, file in THEMES if cls in names), FALLBACK_FILE)
 
 
-def _change(path: Path, old: Graph | None, added: Graph, new_subjects: set[URIRef]) -> FileChange:
-    old_text = path.read_text(encoding="utf-8") if old is not None else None
-    head, merged = _split(path, old_text, old)
+def _change(path: Path, exists: bool, added: Graph, new_subjects: set[URIRef]) -> FileChange:
+    old_text = path.read_text(encoding="utf-8") if exists else None
+    old = set(_parse(path, old_text)) if old_text is not None else set()
+    head, kept, merged = _split(path, old_text, old)
     for triple in added:
         merged.add(triple)
     writer = TermWriter()
     body = serialize_statements(merged, writer)
     new_text = f"{head}{MARKER}\n{MARKER_NOTE}\n{writer.prefix_lines()}\n{body}"
-    expected = new_graph()
-    for source in (old if old is not None else new_graph(), added):
-        for triple in source:
-            expected.add(triple)
-    if set(_parse(path, new_text)) != set(expected):
+    expected = kept | {(nt(s), nt(p), nt(o)) for s, p, o in merged}
+    if set(_parse(path, new_text)) != expected:
         raise KgtoolError(
             f"internal: the new text of {path.name} does not hold exactly the old and the new "
             "triples; nothing was written"
@@ -225,37 +254,36 @@ def _change(path: Path, old: Graph | None, added: Graph, new_subjects: set[URIRe
     return FileChange(path, old_text, new_text, added, new_subjects)
 
 
-def _split(path: Path, text: str | None, graph: Graph | None) -> tuple[str, Graph]:
-    """The hand-written head (kept byte for byte) and the triples of the merged section."""
-    if text is None or graph is None:
+def _split(path: Path, text: str | None, triples: set) -> tuple[str, set, Graph]:
+    """The hand-written head (kept byte for byte), its triples, and the triples of the merged section."""
+    if text is None:
         header = FALLBACK_HEADER if path.name == FALLBACK_FILE else THEME_HEADER.format(name=path.name)
-        return header + "\n", new_graph()
+        return header + "\n", set(), new_graph()
     lines = text.splitlines(keepends=True)
     for index, line in enumerate(lines):
         if line.rstrip("\r\n") == MARKER:
             head = "".join(lines[:index])
-            head_graph = _parse(path, head)
+            head_triples = set(_parse(path, head))
+            terms = Terms()
             merged = new_graph()
-            for triple in graph:
-                if triple not in head_graph:
-                    merged.add(triple)
-            return head, merged
-    return (text if text.endswith("\n") else text + "\n") + "\n", new_graph()
+            for triple in triples - head_triples:
+                merged.add(terms.rdflib_triple(triple))
+            return head, head_triples, merged
+    return (text if text.endswith("\n") else text + "\n") + "\n", triples, new_graph()
 
 
 def verify_merge(project: Project, plan: MergePlan) -> None:
     """After the renames: every changed file holds exactly the bytes written (each was checked before the
-    commit to hold its old triples plus the new ones), and data/ holds every added triple."""
+    commit to hold its old triples plus the new ones) and, parsed again, every added triple."""
     for change in plan.changes:
         if change.path.read_text(encoding="utf-8") != change.new_text:
             raise KgtoolError(
                 f"{change.path}: changed by someone else during the merge; check it with git diff"
             )
-    merged = new_graph()
-    for path in project.data_files:
-        for triple in _parse(path, path.read_text(encoding="utf-8")):
-            merged.add(triple)
-    missing = [t for t in plan.added if t not in merged]
+    merged: set[tuple[str, str, str]] = set()
+    for change in plan.changes:
+        merged |= set(_parse(change.path, change.path.read_text(encoding="utf-8")))
+    missing = [t for t in plan.added if (nt(t[0]), nt(t[1]), nt(t[2])) not in merged]
     if missing:
         raise KgtoolError(
             f"after the merge, {len(missing)} added triples are not in data/; check it with git diff"

@@ -64,6 +64,19 @@ def policy_findings(
     return findings, offending
 
 
+def needs_known_kinds(contribution: Contribution) -> bool:
+    """Whether some instance IRI of the contribution is unusual by the standard kinds alone: only then do
+    the kinds the data uses (``known_kinds``: every entity of the data must be listed) change what
+    policy_findings says."""
+    for s, _p, o in contribution.graph:
+        for node in (s, o):
+            if isinstance(node, URIRef) and str(node).startswith(INSTANCE_BASE):
+                kind, _, slug = str(node)[len(INSTANCE_BASE) :].partition("/")
+                if kind not in INSTANCE_KINDS or not _SLUG.fullmatch(slug):
+                    return True
+    return False
+
+
 def _triple_findings(
     contribution: Contribution, triple: Triple, kinds: set[str], judged: dict[Node, tuple[str, str] | None]
 ) -> list[Finding]:

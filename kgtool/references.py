@@ -1,10 +1,16 @@
 """The reference checks of a contribution in context: links to entities that exist nowhere (with "did
 you mean" among the entities that do), entities with no class, and likely duplicates: a new name that
 matches another entity's label or alternative label, compared without case, accents or punctuation.
+
+Each asks the project's snapshot (:class:`kgtool.context.Existing`) about the entities the contribution
+names only. Names are looked up in the gate's index of the snapshot (:mod:`kgtool.gate_index`), which holds
+every entity's labels by their normal form (:func:`normalize_label`): a contribution's hundred names are a
+hundred index lookups, not a pass over every label of the graph.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections import defaultdict
 
@@ -33,17 +39,26 @@ def reference_findings(
 
 def _dangling_links(existing: Existing, contribution: Contribution) -> list[Finding]:
     graph = contribution.graph
-    described = existing.entities | {s for s in graph.subjects() if is_entity(s)}
-    findings: list[Finding] = []
+    described = {s for s in graph.subjects() if is_entity(s)}
+    elsewhere: dict[Node, bool] = {}
+    dangling: list[tuple[Node, Node, Node]] = []
     reported: set[Node] = set()
     for s, p, o in sorted(graph, key=lambda t: (contribution.origin.get(t, ("", 0)), [x.n3() for x in t])):
         if p == RDF.type or not is_entity(o) or o in described or o in reported:
             continue
-        reported.add(o)
+        if o not in elsewhere:
+            elsewhere[o] = existing.described(o)
+        if not elsewhere[o]:
+            reported.add(o)
+            dangling.append((s, p, o))
+    close = {o: _close_entities(existing, o) for _s, _p, o in dangling}
+    existing.prefetch({_expand(c) for names in close.values() for c in names})
+    findings: list[Finding] = []
+    for s, p, o in dangling:
         file, line = contribution.where(s, p, o)
         message = (
             f"links to {shorten(str(o))}, which exists nowhere: not in data/ and not in this "
-            f"contribution{_close_entities(existing, o)}"
+            f"contribution{_did_you_mean(existing, close[o])}"
         )
         findings.append(
             Finding(
@@ -92,10 +107,12 @@ def _classless(
     return findings
 
 
-def _close_entities(existing: Existing, iri: URIRef) -> str:
+def _close_entities(existing: Existing, iri: URIRef) -> list[str]:
     kind = str(iri)[len(INSTANCE_BASE) :].split("/", 1)[0]
-    same_kind = [e for e in existing.entities if str(e).startswith(f"{INSTANCE_BASE}{kind}/")]
-    close = suggestions(iri, same_kind or existing.entities)
+    return suggestions(iri, existing.entities_from(f"{INSTANCE_BASE}{kind}/") or existing.entities)
+
+
+def _did_you_mean(existing: Existing, close: list[str]) -> str:
     named = [f"{c} ({label})" if (label := label_of(existing.asserted, _expand(c))) else c for c in close]
     return f"; did you mean {' or '.join(named)}?" if named else ""
 
@@ -115,25 +132,39 @@ def _inferred_classes(existing: Existing, inferred: Graph, node: Node) -> str:
     return f" (from its properties it is at least a {', '.join(classes)})" if classes else ""
 
 
+_NOT_ALNUM = re.compile(r"[\W_]+")  # \w is str.isalnum() or "_"
+
+
 def normalize_label(text: str) -> str:
-    """Case-, accent- and punctuation-insensitive form of a name, for duplicate detection."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
-    return " ".join("".join(ch if ch.isalnum() else " " for ch in plain).split())
+    """Case-, accent- and punctuation-insensitive form of a name, for duplicate detection: NFKD without
+    combining marks, case-folded, every run of characters that are not letters or digits one space."""
+    if text.isascii():  # the same result, ten times faster: NFKD and casefold change no ASCII but case
+        plain = text.lower()
+    else:
+        decomposed = unicodedata.normalize("NFKD", text)
+        plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+    return " ".join(_NOT_ALNUM.sub(" ", plain).split())
 
 
 def duplicate_findings(existing: Existing, contribution: Contribution) -> list[Finding]:
     """Entities whose new label or alternative label matches another entity's name: likely the same thing."""
+    graph = contribution.graph
     index: dict[str, set[Node]] = defaultdict(set)
-    for source in (existing.asserted, contribution.graph):
-        for predicate in LABEL_PREDICATES:
-            for s, label in source.subject_objects(predicate):
-                if is_entity(s) and isinstance(label, Literal):
-                    index[normalize_label(str(label))].add(s)
+    for predicate in LABEL_PREDICATES:
+        for s, label in graph.subject_objects(predicate):
+            if is_entity(s) and isinstance(label, Literal):
+                index[normalize_label(str(label))].add(s)
+    names = [
+        (s, p, label)
+        for s, p, label in sorted(graph, key=lambda t: contribution.origin.get(t, ("", 0)))
+        if p in LABEL_PREDICATES and isinstance(label, Literal) and (s, p, label) not in existing.asserted
+    ]
+    if names:
+        for name, entities in existing.same_names({normalize_label(str(n[2])) for n in names}).items():
+            index[name] |= entities
+        existing.prefetch({e for entities in index.values() for e in entities})
     findings, reported = [], set()
-    for s, p, label in sorted(contribution.graph, key=lambda t: contribution.origin.get(t, ("", 0))):
-        if p not in LABEL_PREDICATES or not isinstance(label, Literal) or (s, p, label) in existing.asserted:
-            continue
+    for s, p, label in names:
         for other in sorted(index.get(normalize_label(str(label)), set()) - {s}):
             if frozenset((s, other)) in reported:
                 continue
@@ -154,3 +185,4 @@ def duplicate_findings(existing: Existing, contribution: Contribution) -> list[F
                 )
             )
     return findings
+

@@ -61,16 +61,177 @@ class Unsupported(Exception):
     """The shapes use a SHACL feature this module does not evaluate."""
 
 
+_CLASSES = {"<http://www.w3.org/2000/01/rdf-schema#Class>", "<http://www.w3.org/2002/07/owl#Class>"}
+
+
 def compile_shapes(triples: list[tuple[str, str, str]]) -> list[Shape] | None:
     """The node shapes with targets, or None when a feature is not supported here."""
     graph: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for s, p, o in triples:
         graph[s][p].append(o)
     try:
+        for props in graph.values():  # a shape that is also a class targets its instances implicitly
+            if _CLASSES & set(props.get(RDF_TYPE, ())) and any(k.startswith(f"<{SH}") for k in props):
+                raise Unsupported("implicit class targets")
         roots = [s for s, props in graph.items() if any(k.startswith(f"<{SH}target") for k in props)]
         return [_shape(graph, s, set()) for s in sorted(roots)]
     except Unsupported:
         return None
+
+
+def locality_problem(shapes: list[Shape]) -> str | None:
+    """Why evaluating these shapes on a focus node's neighbourhood might not give pySHACL's results, or None.
+
+    The neighbourhood (:func:`kgtool.fastvalidate.neighbourhood_stores`) holds a node's own triples, the
+    links into it along the predicates some shape follows backwards, the classes of its values and the class
+    hierarchy. That answers every constraint here as the whole graph would, provided that no shape looks
+    further: no shape on the values of a property (nested sh:property, or sh:or members with a path, under a
+    property shape) and no SPARQL constraint reading anything but ``$this``'s own triples. Every shape that
+    reports must also have a sh:message (pySHACL words a result itself otherwise)."""
+    for shape in shapes:
+        problem = _node_problem(shape, reports=True)
+        if problem:
+            return f"{_plain_node(shape.node)}: {problem}"
+    return None
+
+
+def _plain_node(node: str) -> str:
+    return node[1:-1] if node.startswith("<") else node
+
+
+def _node_problem(shape: Shape, reports: bool) -> str | None:
+    """A shape evaluated on the focus node itself."""
+    own = (shape.min_count is not None or shape.max_count is not None or shape.datatype or shape.classes
+           or shape.node_kind or shape.patterns or shape.unique_lang or shape.ors)
+    if reports and own and not shape.message:
+        return "no sh:message"
+    for prop in shape.properties:
+        problem = _property_problem(prop, reports)
+        if problem:
+            return problem
+    for members in shape.ors:
+        for member in members:
+            problem = _property_problem(member, False) if member.path else _node_problem(member, False)
+            if problem:
+                return problem
+    for _node, query, message in shape.sparql:
+        if reports and not (message or shape.message):
+            return "a SPARQL constraint without sh:message"
+        if not sparql_is_local(query):
+            return "a SPARQL constraint reads more than $this's own triples"
+    return None
+
+
+def _property_problem(shape: Shape, reports: bool) -> str | None:
+    """A shape evaluated on the values of a property of the focus node."""
+    if shape.properties or shape.sparql:
+        return "a shape on the values of a property"
+    if reports and not shape.message:
+        return "no sh:message"
+    if not all(_value_only(member) for members in shape.ors for member in members):
+        return "sh:or reads the triples of a property's values"
+    return None
+
+
+def _value_only(shape: Shape) -> bool:
+    return (not shape.path and not shape.properties and not shape.sparql
+            and all(_value_only(member) for members in shape.ors for member in members))
+
+
+def sparql_is_local(query: str) -> bool:
+    """Whether every triple pattern of the query has ``$this`` as subject and an IRI as predicate (no
+    property paths, GRAPH or SERVICE): then it reads the focus node's own triples only."""
+    return sparql_predicates(query) is not None
+
+
+def sparql_predicates(query: str) -> frozenset[str] | None:
+    """The predicates (N-Triples) of the query's triple patterns when it is local (see
+    :func:`sparql_is_local`), else None. Decided by rdflib's SPARQL parser, once per query text (the answer
+    is cached)."""
+    import hashlib
+
+    from .closure import read_cached, write_cached
+
+    key = hashlib.sha256(f"sparql-local-v2|{query}".encode()).hexdigest()
+    cached = read_cached(key, suffix=".local")
+    if cached is not None and cached[:3] in (b"yes", b"no\n"):
+        return frozenset(cached.decode("utf-8").split("\n")[1:]) - {""} if cached[:3] == b"yes" else None
+    found = _sparql_predicates(query)
+    write_cached(key, ("yes\n" + "\n".join(sorted(found)) if found is not None else "no\n").encode("utf-8"),
+                 suffix=".local")
+    return found
+
+
+def _sparql_predicates(query: str) -> frozenset[str] | None:
+    from rdflib import URIRef, Variable
+    from rdflib.plugins.sparql import prepareQuery
+
+    try:
+        parsed = prepareQuery(query)
+    except Exception:  # whatever rdflib cannot read is not known to be local
+        return None
+    this = Variable("this")
+    predicates: set[str] = set()
+    stack: list = [parsed.algebra]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            name = getattr(item, "name", "")
+            if name in ("Graph", "GraphGraphPattern") or "Service" in name:
+                return None
+            for key, value in item.items():
+                if key == "_vars":
+                    continue
+                if key == "triples":
+                    flat = [term for group in value for term in group]
+                    if len(flat) % 3:
+                        return None
+                    for i in range(0, len(flat), 3):
+                        if flat[i] != this or not isinstance(flat[i + 1], URIRef):
+                            return None
+                        predicates.add(f"<{flat[i + 1]}>")
+                else:
+                    stack.append(value)
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return frozenset(predicates)
+
+
+def read_predicates(shapes: list[Shape]) -> set[str] | None:
+    """The predicates of a focus node's own triples that evaluating the shapes reads (paths, targets,
+    rdf:type, SPARQL constraints), or None when a SPARQL constraint is not local."""
+    found = {RDF_TYPE}
+    stack = list(shapes)
+    while stack:
+        shape = stack.pop()
+        if shape.path and not shape.inverse:
+            found.add(shape.path)
+        found.update(shape.targets.get("targetSubjectsOf", []))
+        for _node, query, _message in shape.sparql:
+            predicates = sparql_predicates(query)
+            if predicates is None:
+                return None
+            found |= predicates
+        stack += shape.properties + [member for members in shape.ors for member in members]
+    return found
+
+
+def class_checked(shapes: list[Shape]) -> tuple[set[str], set[str]]:
+    """The predicates whose values some shape checks with sh:class: followed forwards, and backwards.
+    Only those values' classes matter to the shapes."""
+    forwards: set[str] = set()
+    backwards: set[str] = set()
+    stack = list(shapes)
+    while stack:
+        shape = stack.pop()
+        if shape.path and _checks_class(shape):
+            (backwards if shape.inverse else forwards).add(shape.path)
+        stack += shape.properties + [member for members in shape.ors for member in members]
+    return forwards, backwards
+
+
+def _checks_class(shape: Shape) -> bool:
+    return bool(shape.classes) or any(_checks_class(m) for members in shape.ors for m in members if not m.path)
 
 
 def _literal(term: str) -> str:

@@ -124,13 +124,29 @@ def suggestions(term: URIRef, candidates: Iterable[URIRef], n: int = 3) -> list[
     right name in the wrong namespace: ``rdfs:altLabel`` for ``skos:altLabel``); only those about as close
     as the best, so one clear answer is not drowned in near misses."""
     wanted = shorten(str(term)).lower()
+    wanted_local = _local(wanted)
     scored = []
     for name in {shorten(str(c)) for c in candidates}:
-        full = difflib.SequenceMatcher(None, wanted, name.lower()).ratio()
-        local = difflib.SequenceMatcher(None, _local(wanted), _local(name).lower()).ratio()
+        full = _ratio(wanted, name.lower())
+        local = _ratio(wanted_local, _local(name).lower())
         scored.append((max(full, local), name))
-    scored = sorted((s for s in scored if s[0] >= 0.75), key=lambda s: (-s[0], s[1]))
+    scored = sorted((s for s in scored if s[0] >= _CUTOFF), key=lambda s: (-s[0], s[1]))
     return [name for score, name in scored if score >= scored[0][0] - 0.08][:n] if scored else []
+
+
+_CUTOFF = 0.75
+
+
+def _ratio(a: str, b: str) -> float:
+    """``SequenceMatcher(None, a, b).ratio()`` where it can reach the cutoff, else 0 (its cheap upper
+    bounds first: thousands of candidate entities are compared in milliseconds)."""
+    total = len(a) + len(b)
+    if not total:
+        return 1.0
+    if 2.0 * min(len(a), len(b)) / total < _CUTOFF:
+        return 0.0
+    matcher = difflib.SequenceMatcher(None, a, b)
+    return matcher.ratio() if matcher.quick_ratio() >= _CUTOFF else 0.0
 
 
 def _did_you_mean(term: URIRef, candidates: Iterable[URIRef]) -> str:

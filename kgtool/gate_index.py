@@ -1,0 +1,170 @@
+"""The gate's index of a snapshot: where each subject's asserted triples are, and every entity's names.
+
+The contribution gate asks about the asserted triples of a few hundred subjects (is this triple already in
+``data/``? does this entity exist? what is its label? its class?) and about the entities called by a few
+hundred names (likely duplicates). The snapshot's store holds asserted and inferred triples together, and its
+``asserted.nt`` is in no particular order, so both questions would mean a pass over a million lines. This
+index answers them with lookups: an SQLite file, one per snapshot (and per version of this module), in the
+cache beside it, with two tables:
+
+- ``subjects``: every subject of ``asserted.nt`` and the byte offsets of its lines there (the lines are then
+  read from the file and parsed: terms exactly as the files have them, literals included);
+- ``names``: every label and alternative label of an entity (``rdfs:label``, ``skos:altLabel``,
+  ``skos:prefLabel``), by :func:`kgtool.references.normalize_label`, with the entity.
+
+It is built by the first check that needs it (one pass over the file: about two seconds at a million
+triples), published whole by a rename under a lock like the snapshot itself, and read without locks
+(``immutable``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from array import array
+from collections import defaultdict
+from pathlib import Path
+
+from . import closure
+
+INDEX_FORMAT = "gate-index-v1"
+LABEL_PREDICATES = (
+    "http://www.w3.org/2000/01/rdf-schema#label",
+    "http://www.w3.org/2004/02/skos/core#altLabel",
+    "http://www.w3.org/2004/02/skos/core#prefLabel",
+)
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_INSTANCE_PREFIX = "<https://w3id.org/kzcn/id/"
+_CHUNK = 500  # SQLite allows 999 parameters in a statement
+
+
+class GateIndex:
+    def __init__(self, database: Path, asserted_file: Path) -> None:
+        import sqlite3
+
+        self.asserted_file = asserted_file
+        self.connection = sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+
+    @classmethod
+    def open(cls, snapshot) -> GateIndex:
+        """The index of this snapshot, built first if there is none yet."""
+        stat = snapshot.asserted_file.stat()  # the file's lines are in no set order: index this very file
+        digest = hashlib.sha256(
+            f"{INDEX_FORMAT}|{snapshot.meta.get('key', '')}|{snapshot.asserted_file.resolve()}|{stat.st_size}|"
+            f"{stat.st_mtime_ns}|{stat.st_ino}|{closure.code_digest('gate_index', 'references')}".encode()
+        ).hexdigest()
+        name = f"gate-index-{digest[:40]}"
+        final = closure.cache_dir() / name
+        if not (final / "index.sqlite").is_file():
+            import shutil
+
+            with closure.build_lock(name):
+                if not (final / "index.sqlite").is_file():
+                    if final.exists():  # damaged by hand: start again
+                        shutil.rmtree(final, ignore_errors=True)
+                    built = closure.new_build_dir(name)
+                    try:
+                        build(snapshot.asserted_file, built / "index.sqlite")
+                    except BaseException:
+                        shutil.rmtree(built, ignore_errors=True)
+                        raise
+                    final = closure.publish_dir(built, name)
+            closure.prune("gate-index-")
+        return cls(final / "index.sqlite", snapshot.asserted_file)
+
+    def lines(self, subjects: set[str]) -> bytes:
+        """The lines of ``asserted.nt`` whose subject is one of these (N-Triples terms)."""
+        import mmap
+
+        offsets: list[int] = []
+        for chunk in _chunks(sorted(subjects)):
+            marks = ",".join("?" * len(chunk))
+            for (packed,) in self.connection.execute(f"SELECT offsets FROM subjects WHERE subject IN ({marks})",
+                                                     chunk):
+                offsets += array("Q", packed)
+        if not offsets:
+            return b""
+        out = []
+        with open(self.asserted_file, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            for start in sorted(offsets):
+                end = mm.find(b"\n", start)
+                out.append(mm[start : end if end >= 0 else len(mm)])
+        return b"\n".join(out)
+
+    def subjects_from(self, prefix: str) -> list[str]:
+        """The subjects (N-Triples terms) that start with ``prefix``, in order."""
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        rows = self.connection.execute(
+            "SELECT subject FROM subjects WHERE subject >= ? AND subject < ? ORDER BY subject", (prefix, upper)
+        )
+        return [subject for (subject,) in rows]
+
+    def names(self, names: set[str]) -> dict[str, set[str]]:
+        """The entities (IRIs) with a label or alternative label of one of these normal forms."""
+        found: dict[str, set[str]] = defaultdict(set)
+        for chunk in _chunks(sorted(names)):
+            marks = ",".join("?" * len(chunk))
+            for name, subject in self.connection.execute(
+                f"SELECT name, subject FROM names WHERE name IN ({marks})", chunk
+            ):
+                found[name].add(subject)
+        return dict(found)
+
+
+def _chunks(items: list[str]):
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def build(asserted_file: Path, target: Path) -> None:
+    """One pass over ``asserted.nt``: each line's subject and offset, and the label lines (parsed after)."""
+    import sqlite3
+
+    offsets: dict[bytes, array] = {}
+    labels = tuple(f"<{p}> ".encode() for p in LABEL_PREDICATES)
+    label_lines = []
+    position = 0
+    with open(asserted_file, "rb") as handle:
+        for line in handle:
+            cut = line.find(b" ")
+            subject = line[:cut]
+            found = offsets.get(subject)
+            if found is None:
+                found = offsets[subject] = array("Q")
+            found.append(position)
+            if line.startswith(labels, cut + 1):
+                label_lines.append(line)
+            position += len(line)
+    connection = sqlite3.connect(target)
+    try:
+        connection.execute("CREATE TABLE subjects (subject TEXT PRIMARY KEY, offsets BLOB NOT NULL) WITHOUT ROWID")
+        connection.executemany(  # in key order: each row goes at the end of the table's B-tree
+            "INSERT INTO subjects VALUES (?, ?)",
+            sorted((subject.decode("utf-8"), found.tobytes()) for subject, found in offsets.items() if subject),
+        )
+        connection.execute("CREATE TABLE names (name TEXT NOT NULL, subject TEXT NOT NULL)")
+        connection.executemany("INSERT INTO names VALUES (?, ?)", sorted(_names(b"".join(label_lines))))
+        connection.execute("CREATE INDEX names_by_name ON names (name)")
+        connection.commit()
+    finally:
+        connection.close()
+
+
+def _names(lines: bytes) -> set[tuple[str, str]]:
+    import pyoxigraph as ox
+
+    from .references import normalize_label
+    from .strict_turtle import quiet_rdflib, to_rdflib
+
+    rows = set()
+    with quiet_rdflib():
+        for triple in ox.parse(lines, format=ox.RdfFormat.N_TRIPLES):
+            subject, label = triple.subject, triple.object
+            if (
+                triple.predicate.value in LABEL_PREDICATES
+                and isinstance(subject, ox.NamedNode)
+                and str(subject).startswith(_INSTANCE_PREFIX)
+                and isinstance(label, ox.Literal)
+            ):
+                plain = label.language or label.datatype.value == _XSD_STRING
+                rows.add((normalize_label(label.value if plain else str(to_rdflib(label))), subject.value))
+    return rows
