@@ -384,6 +384,10 @@ def scale(size: float, args) -> None:
     project = OUT / label
     if not (project / "data").is_dir():
         generate(int(size), project)
+    # time today's queries (and shapes), not the copies made when the graph was generated
+    shutil.rmtree(project / "queries", ignore_errors=True)
+    shutil.copytree(REPO / "queries", project / "queries")
+    shutil.copy(REPO / "ontology" / "shapes.ttl", project / "ontology" / "shapes.ttl")
     cache = Path(tempfile.mkdtemp(prefix=f"bench-{label}-"))
     try:
         _scale(size, label, project, cache, args)
