@@ -195,11 +195,9 @@ def s_export_rdflib(proj, _extra):
     """A plain rdflib script doing the same work: parse the ontology and the data, write Turtle."""
     from rdflib import Graph
 
-    from kgtool.project import find_project
-
     def export() -> str:
         graph = Graph()
-        for path in find_project(proj).source_files:
+        for path in proj.source_files:
             graph.parse(path, format="turtle")
         return graph.serialize(format="turtle")
 
