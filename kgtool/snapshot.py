@@ -242,7 +242,7 @@ def build(project: Project, folder: Path, key: str) -> None:
     closure.write_cached_file(folder / "meta.json", json.dumps(meta, indent=1).encode("utf-8"))
 
 
-#: Inferred triples per store load: the store takes a chunk while the next one is being written out.
+#: Triples per N-Triples chunk: the store takes a chunk of inferences while the next one is written out.
 INFERRED_CHUNK = 250_000
 
 
@@ -320,8 +320,8 @@ def write_facts(path: Path, facts: dict[str, set[tuple[str, str]]]) -> None:
     """One ``s p o .`` line per triple, a predicate at a time (unsorted: order matters to no reader, and
     sorting a million lines costs a second)."""
     with path.open("wb") as out:
-        for p, pairs in facts.items():
-            out.write("".join(f"{s} {p} {o} .\n" for s, o in pairs).encode("utf-8"))
+        for chunk in ntriples_chunks(facts, INFERRED_CHUNK):
+            out.write(chunk)
 
 
 def parse_facts(paths: list[Path]) -> dict[str, set[tuple[str, str]]]:
