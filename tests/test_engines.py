@@ -9,8 +9,8 @@ import pytest
 from helpers import REPO
 from kgtool.project import find_project
 from kgtool.run import load_catalogue, open_store
-from kgtool.store import ENGINES, OxigraphStore, RdflibStore
-from kgtool.terms import AskResult, GraphResult, SelectResult
+from kgtool.store import ENGINES, OxigraphStore, RdflibStore, with_projected
+from kgtool.terms import AskResult, GraphResult, SelectResult, Term
 
 PROJECT = find_project(REPO)
 QUERIES = sorted(load_catalogue(PROJECT), key=lambda q: q.name)
@@ -57,3 +57,52 @@ def test_inference_adds_rows_on_both_engines(stores):
     query = "SELECT ?x WHERE { ?x a <https://w3id.org/kzcn/ontology#Actor> }"
     counts = {engine: len(store.query(query).rows) for engine, store in stores.items()}
     assert counts["oxigraph"] == counts["rdflib"]
+
+
+# ------------------------------------------------------------------------------- parameter binding
+
+EX = "http://example.org/"
+TINY = f"""<{EX}a> <{EX}p> "1" . <{EX}a> <{EX}p> "2" . <{EX}b> <{EX}p> "3" . <{EX}c> <{EX}q> "4" ."""
+X = {"x": Term.iri(f"{EX}a")}
+
+
+@pytest.fixture(scope="module")
+def tiny_stores():
+    import rdflib
+
+    store = ox.Store()
+    store.load(TINY, format=ox.RdfFormat.TURTLE)
+    return {"oxigraph": OxigraphStore(store, [""]),
+            "rdflib": RdflibStore(rdflib.Graph().parse(data=TINY, format="turtle"))}
+
+
+@pytest.mark.parametrize("sparql, variables, rows", [
+    # not projected: the column added for the evaluation is not in the result
+    (f"SELECT ?v WHERE {{ ?x <{EX}p> ?v }} ORDER BY ?v", ["v"], [["1"], ["2"]]),
+    # a sub-select that projects the parameter sees it bound (the canned queries' per-row lists rely on it)
+    (f"SELECT ?v WHERE {{ {{ SELECT ?x ?v WHERE {{ ?x <{EX}p> ?v }} ORDER BY DESC(?v) }} }}", ["v"], [["2"], ["1"]]),
+    (f"SELECT (GROUP_CONCAT(?v) AS ?all) WHERE {{ {{ SELECT ?x ?v WHERE {{ ?x <{EX}p> ?v }} ORDER BY ?v }} }} "
+     "GROUP BY ?x", ["all"], [["1 2"]]),
+    # an aggregate that does not group by it: bound by a VALUES row instead, same answer
+    (f"SELECT (COUNT(*) AS ?n) WHERE {{ ?x <{EX}p> ?v }}", ["n"], [["2"]]),
+    ("SELECT DISTINCT ?x WHERE { ?x ?p ?v }", ["x"], [[f"{EX}a"]]),
+    (f'SELECT ?v WHERE {{ ?x <{EX}p> ?v FILTER(?v != "GROUP BY ?y SELECT") }} ORDER BY ?v', ["v"], [["1"], ["2"]]),
+])
+def test_a_parameter_is_bound_everywhere_and_not_shown_unless_projected(tiny_stores, sparql, variables, rows):
+    for engine, store in tiny_stores.items():
+        result = store.query(sparql, X)
+        assert result.variables == variables, engine
+        assert [[t.value for t in row] for row in result.rows] == rows, engine
+
+
+def test_with_projected_adds_only_what_is_missing_and_refuses_what_would_be_invalid():
+    assert with_projected("SELECT ?x ?v WHERE { ?x ?p ?v }", X) == ("SELECT ?x ?v WHERE { ?x ?p ?v }", [])
+    assert with_projected("SELECT * WHERE { ?x ?p ?v }", X)[1] == []
+    added, names = with_projected("SELECT DISTINCT ?v WHERE { ?x ?p ?v }", X)
+    assert names == ["x"] and added.startswith("SELECT DISTINCT ?x ")
+    assert with_projected("ASK { ?x ?p ?v }", X) is None
+    assert with_projected("SELECT (COUNT(*) AS ?n) WHERE { ?x ?p ?v }", X) is None
+    assert with_projected("SELECT ?v (COUNT(*) AS ?n) WHERE { ?x ?p ?v } GROUP BY ?v", X) is None
+    assert with_projected("SELECT ?v (COUNT(*) AS ?n) WHERE { ?x ?p ?v } GROUP BY ?v ?x ORDER BY ?v", X)[1] == ["x"]
+    # a variable inside an expression is not a projection
+    assert with_projected("SELECT (STR(?x) AS ?s) WHERE { ?x ?p ?v }", X)[1] == ["x"]
