@@ -4,18 +4,16 @@ The network is used only here, and only for the URL the user gives with ``--endp
 and ``https`` URLs are accepted (urllib would also open ``file:`` and ``ftp:``).
 
 **How parameters are bound.** A remote endpoint takes query *text*, so the typed RDF terms of the
-parameters (checked by :mod:`kgtool.queries`) are written as one row of a ``VALUES`` block inserted
-right after the opening brace of the query's ``WHERE`` clause::
+parameters (checked by :mod:`kgtool.queries`) are written as one-row ``VALUES`` blocks by
+:func:`kgtool.binding.bind_parameters`, exactly as for the local Oxigraph engine: at the start of the
+``WHERE`` clause and of every group in the parameter's scope that names it::
 
     SELECT ?e WHERE { VALUES (?year) { (2017) } ?e kzcn:date ?d ... }
 
-Each term is serialised by :meth:`~kgtool.terms.Term.n3` (IRIs checked for characters that could close
-the ``<…>``, literals escaped), so a value can never become query syntax; the brace is found on a copy of
-the query in which comments, strings and IRIs are blanked out, and the bound query is parsed again before
-it is sent. A ``VALUES`` row at the *start* of the group is joined before ``OPTIONAL``, ``MINUS`` and
-``FILTER`` are applied, which matches what rdflib's ``initBindings`` and pyoxigraph's substitutions do
-locally (the variable is bound from the start), so the same canned query gives the same rows here and on
-a remote endpoint.
+Each term is serialised by :func:`~kgtool.binding.sparql_term` (IRIs checked for characters that could
+close the ``<…>``, literals escaped), so a value can never become query syntax, and the bound query is
+parsed again before it is sent. The same canned query gives the same rows here, on the local engines and
+on a remote endpoint (tests/test_remote.py runs the catalogue on an Oxigraph server).
 """
 
 from __future__ import annotations
@@ -28,6 +26,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 
+from .binding import IRI_UNSAFE, bind_parameters
 from .errors import InputError, QueryError, UsageError
 from .project import Project
 from .queries import Query
@@ -35,12 +34,6 @@ from .terms import AskResult, GraphResult, QueryResult, SelectResult, Term
 
 USER_AGENT = "kgtool (SPARQL 1.1 Protocol client)"
 RESULTS_JSON = "application/sparql-results+json"
-_IRI_UNSAFE = re.compile(r'[\x00-\x20<>"{}|^`\\]')
-_LANG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
-_MASK = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''
-                   r"|<[^<>\s]*>|#[^\n]*")
-_WHERE = re.compile(r"(?i)(?<![\w:?$])WHERE(?![\w:])")
-_FORM = re.compile(r"(?i)(?<![\w:?$])(SELECT|ASK|CONSTRUCT|DESCRIBE)(?![\w:])")
 
 
 def check_endpoint(url: str) -> str:
@@ -66,13 +59,10 @@ def run_remote(project: Project, name: str, values: dict[str, str],
 
 
 def bind_values(text: str, bindings: dict[str, Term]) -> str:
-    """The query with a one-row VALUES block for ``bindings`` at the start of its WHERE clause."""
+    """The query with its parameters bound as ``VALUES`` rows (module docstring), checked to parse."""
     if not bindings:
         return text
-    brace = where_brace(text)
-    names = " ".join(f"?{name}" for name in bindings)
-    row = " ".join(sparql_term(term) for term in bindings.values())
-    bound = f"{text[:brace + 1]} VALUES ({names}) {{ ({row}) }} {text[brace + 1:]}"
+    bound = bind_parameters(text, bindings)
     from rdflib.plugins.sparql.parser import parseQuery
 
     try:
@@ -81,39 +71,6 @@ def bind_values(text: str, bindings: dict[str, Term]) -> str:
         raise QueryError(f"binding parameters made an invalid query: {' '.join(str(exc).split())[:200]}",
                          hint="this is a bug in kgtool; please report it") from None
     return bound
-
-
-def where_brace(text: str) -> int:
-    """Offset of the opening brace of the WHERE clause (comments, strings and IRIs ignored)."""
-    masked = _MASK.sub(lambda m: " " * len(m.group(0)), text)
-    form = _FORM.search(masked)
-    if not form:
-        raise QueryError("cannot find SELECT, ASK, CONSTRUCT or DESCRIBE in the query")
-    start = form.end()
-    where = _WHERE.search(masked, start)
-    if where:
-        start = where.end()
-    elif form.group(1).upper() in ("CONSTRUCT", "DESCRIBE"):
-        raise QueryError(f"a {form.group(1).upper()} query without WHERE cannot take parameters")
-    brace = masked.find("{", start)
-    if brace < 0:
-        raise QueryError("cannot find the WHERE clause of the query")
-    return brace
-
-
-def sparql_term(term: Term) -> str:
-    """A term as SPARQL syntax, refusing anything that could escape its own token."""
-    if term.kind == "iri":
-        if _IRI_UNSAFE.search(term.value):
-            raise UsageError(f"IRI {term.value!r} contains characters not allowed in an IRI")
-        return f"<{term.value}>"
-    if term.kind != "literal":
-        raise UsageError("blank nodes cannot be parameters")
-    if term.lang and not _LANG.match(term.lang):
-        raise UsageError(f"{term.lang!r} is not a language tag")
-    if term.datatype and _IRI_UNSAFE.search(term.datatype):
-        raise UsageError(f"datatype {term.datatype!r} is not an IRI")
-    return term.n3()
 
 
 def query_endpoint(endpoint: str, text: str, form: str = "SELECT",
@@ -188,7 +145,7 @@ def push_project(project: Project, endpoint: str, graph: str | None = None, infe
     from .graphs import load_graphs, serialize_ntriples_sorted
 
     check_endpoint(endpoint)
-    if graph is not None and (not re.match(r"^(https?://[^/]+|urn:)", graph) or _IRI_UNSAFE.search(graph)):
+    if graph is not None and (not re.match(r"^(https?://[^/]+|urn:)", graph) or IRI_UNSAFE.search(graph)):
         raise UsageError(f"graph name {graph!r} is not an absolute IRI")
     union = load_graphs(project, inference=inference).union()
     if fmt == "nt":

@@ -468,9 +468,9 @@ def conforms(shape: Shape, node, view: View) -> bool:
 def sparql_results(shape: Shape, query: str, message: str, foci: dict[str, object],
                    view: View) -> list[Result]:
     """Each solution of the constraint's SELECT, $this bound to the shape's focus nodes."""
-    from .store import _masked
+    from .binding import masked as blanked
 
-    masked = _masked(query)
+    masked = blanked(query)
     start = re.search(r"(?i)\bWHERE\b", masked)
     brace = masked.find("{", start.end() if start else 0)
     targets = f"{{ SELECT DISTINCT ?this WHERE {{ {_target_pattern(shape)} }} }}"  # then kept: foci only

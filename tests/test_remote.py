@@ -19,9 +19,10 @@ from rdflib import Graph
 from rdflib.compare import isomorphic
 
 from helpers import REPO, run_cli
+from kgtool.binding import sparql_term, where_brace
 from kgtool.errors import UsageError
 from kgtool.project import find_project
-from kgtool.remote import bind_values, query_endpoint, run_remote, sparql_term, where_brace
+from kgtool.remote import bind_values, query_endpoint, run_remote
 from kgtool.run import load_catalogue, open_store
 from kgtool.terms import XSD, AskResult, GraphResult, Term
 
