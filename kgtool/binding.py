@@ -120,6 +120,8 @@ def bind_parameters(text: str, bindings: dict[str, Term]) -> str:
         sub = _SUBSELECT.match(blank, opening + 1)
         if sub:  # a sub-select (alone in its group): its parameters are those it projects
             inner = blank.find("{", sub.end(), closing)
+            if inner < 0:
+                return  # no WHERE clause: not a query; the engine says so
             listed = projected(blank[sub.end():inner])
             visit(inner, [name for name in scope if listed is None or name in listed])
             return

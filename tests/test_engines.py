@@ -8,6 +8,7 @@ import pytest
 
 from helpers import REPO, copy_project
 from kgtool.binding import bind_parameters
+from kgtool.errors import QueryError
 from kgtool.project import find_project
 from kgtool.run import load_catalogue, open_store
 from kgtool.store import ENGINES, OxigraphStore, RdflibStore
@@ -159,3 +160,12 @@ def test_parameter_rows_go_where_the_variable_is_in_scope_and_nowhere_else():
         ox.Store().query(bound)
         from rdflib.plugins.sparql.parser import parseQuery
         parseQuery(bound)
+
+
+@pytest.mark.parametrize("sparql", [
+    "SELECT ?x WHERE { { SELECT ?x } }", "SELECT ?x WHERE { { ?x ?p ?o }", "SELECT ?x WHERE { SELECT",
+    "SELECT ?x WHERE { ?x ?p ?o } }", "SELECT ?x WHERE { { SELECT ?x WHERE { ?x ?p ?o } }", "?x ?p ?o",
+])
+def test_a_malformed_query_with_parameters_is_a_query_error(tiny_stores, sparql):
+    with pytest.raises(QueryError):
+        tiny_stores["oxigraph"].query(sparql, X)
