@@ -26,7 +26,7 @@ import re
 from .errors import QueryError, UsageError
 from .terms import Term
 
-_MASK = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''
+MASK = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''
                    r"|<[^<>\s]*>|#[^\n]*")
 _FORM = re.compile(r"(?i)(?<![\w:?$])(SELECT|ASK|CONSTRUCT|DESCRIBE)(?![\w:])")
 _WHERE = re.compile(r"(?i)(?<![\w:?$])WHERE(?![\w:])")
@@ -38,7 +38,7 @@ _LANG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
 
 def masked(text: str) -> str:
     """The query with comments, strings and IRIs blanked out (same length, so offsets carry over)."""
-    return _MASK.sub(lambda m: " " * len(m.group(0)), text)
+    return MASK.sub(lambda m: " " * len(m.group(0)), text)
 
 
 def closing_brace(masked_text: str, opening: int) -> int:
@@ -54,17 +54,12 @@ def closing_brace(masked_text: str, opening: int) -> int:
     return -1
 
 
-def query_form(text: str) -> re.Match:
-    form = _FORM.search(masked(text))
-    if not form:
-        raise QueryError("cannot find SELECT, ASK, CONSTRUCT or DESCRIBE in the query")
-    return form
-
-
 def where_brace(text: str) -> int:
     """Offset of the opening brace of the WHERE clause (comments, strings and IRIs ignored)."""
-    form = query_form(text)
     blank = masked(text)
+    form = _FORM.search(blank)
+    if not form:
+        raise QueryError("cannot find SELECT, ASK, CONSTRUCT or DESCRIBE in the query")
     start = form.end()
     where = _WHERE.search(blank, start)
     if where:

@@ -195,10 +195,9 @@ def _parse_param(where: str, raw: object, body: str) -> Param:
 
 def strip_comments(text: str) -> str:
     """Query text without comments, string literals or IRIs: what keyword checks may look at."""
-    pattern = re.compile(
-        r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>\s]*>|#[^\n]*'
-    )
-    return pattern.sub(lambda m: " " if m.group(0).startswith("#") else '""', text)
+    from .binding import MASK
+
+    return MASK.sub(lambda m: " " if m.group(0).startswith("#") else '""', text)
 
 
 def query_form(text: str) -> str:
