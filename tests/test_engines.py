@@ -64,7 +64,7 @@ def test_inference_adds_rows_on_both_engines(stores):
 # ------------------------------------------------------------------------- sparse data (missing values)
 
 KZCN = "https://w3id.org/kzcn/ontology#"
-#: What the sparse copy drops for every other subject: sources, labels, dates, places, kinds of figures.
+#: What the sparse copy drops for every other subject: sources, labels, dates, places and notes.
 DROPPED = {f"{KZCN}statedIn", "http://www.w3.org/2000/01/rdf-schema#label", f"{KZCN}date", f"{KZCN}startDate",
            f"{KZCN}locatedIn", f"{KZCN}heldIn", f"{KZCN}note"}
 
@@ -80,7 +80,7 @@ def sparse_stores(tmp_path_factory):
     for path in sorted((target / "data").glob("*.ttl")):
         graph = rdflib.Graph().parse(path, format="turtle")
         subjects = sorted({str(s) for s in graph.subjects()})
-        thinned = {s for s in subjects[::2]}
+        thinned = set(subjects[::2])
         for s, p, o in list(graph):
             if str(p) in DROPPED and str(s) in thinned:
                 graph.remove((s, p, o))
