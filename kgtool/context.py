@@ -169,6 +169,13 @@ class Existing:
         return Vocabulary.from_ontology(self.ontology)
 
     @cached_property
+    def signatures(self):
+        """Domains, ranges and superclasses, for the domain and range stage (:mod:`kgtool.domains`)."""
+        from .domains import Signatures
+
+        return Signatures(self.closed_ontology)
+
+    @cached_property
     def closed_ontology(self) -> Graph:
         """The ontology with its own OWL RL closure (schema included), cached like the data's closure."""
         key = self.digest_of_ontology

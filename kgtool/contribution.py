@@ -10,8 +10,10 @@ Stages, in order (DESIGN section 4):
    ``owl:imports``/``owl:sameAs``, no control characters.
 4. **vocabulary** (:mod:`kgtool.vocabulary`): known classes, properties and datatypes ("did you mean"),
    valid typed values.
-5. **in context** (:mod:`kgtool.context`, :mod:`kgtool.references`): SHACL over data + contribution + OWL
-   RL closure, only what the contribution causes; disjoint classes; links to entities that exist nowhere;
+5. **in context** (:mod:`kgtool.domains`, :mod:`kgtool.context`, :mod:`kgtool.references`): every new
+   link's subject and object in the property's domain and range by the classes they are given (not by
+   the classes the link would infer); SHACL over data + contribution + OWL RL closure, only what the
+   contribution causes; disjoint classes; links to entities that exist nowhere;
    entities with no class; likely duplicates by name. Triples already in ``data/`` cause nothing and are
    left out of this stage (so re-checking a data file is quick and finds nothing). The data is read from
    the project's snapshot (:mod:`kgtool.snapshot`), and only about what the contribution touches, so this
@@ -33,8 +35,9 @@ from pathlib import Path
 from rdflib import RDF, URIRef
 
 from .context import Existing, load_existing, new_inferences, shacl_caused
+from .domains import domain_range_findings
 from .errors import UsageError
-from .hygiene import check_triple_count, printable, read_contribution
+from .hygiene import check_term_sizes, check_triple_count, printable, read_contribution
 from .policy import needs_known_kinds, policy_findings
 from .project import Project
 from .references import duplicate_findings, reference_findings
@@ -69,6 +72,7 @@ def examine(project: Project, paths: Sequence[Path], existing: Existing | None =
         if syntax:
             return Examination(Report(printable(subject), [_safe(f) for f in syntax], 0))
         check_triple_count(subject, len(contribution.graph))
+        check_term_sizes(contribution.origin)
         existing = existing or load_existing(project)
         findings = _findings(existing, contribution)
     report = Report(
@@ -96,30 +100,37 @@ def _findings(existing: Existing, contribution: Contribution) -> list[Finding]:
     restated = {triple for triple in contribution.graph if triple in existing.asserted}
     usable = contribution.without(unusable | restated)
     typed_elsewhere = {str(s) for s, p, _o in unusable if p == RDF.type}
+    misfits, misplaced = domain_range_findings(existing, usable, existing.signatures)
     inferred = new_inferences(existing, usable.graph)
     references = reference_findings(existing, usable, inferred, typed_elsewhere)
     shacl = shacl_caused(existing, usable, inferred)
     ill_typed = {(f.focus, f.path, f.value) for f in findings if f.stage == "datatype"}
+    retyped = {node for node in misplaced if not any(usable.graph.triples((URIRef(node), RDF.type, None)))}
     return (
         findings
-        + _without_echoes(shacl, references, typed_elsewhere, ill_typed)
+        + misfits
+        + _without_echoes(shacl, references, typed_elsewhere, ill_typed, retyped)
         + duplicate_findings(existing, usable)
     )
 
 
 def _without_echoes(
-    shacl: list[Finding], references: list[Finding], typed_elsewhere: set[str], ill_typed: set[tuple]
+    shacl: list[Finding], references: list[Finding], typed_elsewhere: set[str], ill_typed: set[tuple],
+    retyped: set[str] = frozenset(),
 ) -> list[Finding]:
     """Leave out what is only an echo of a problem reported already: shape results about an entity that
     exists nowhere (it has no label because it does not exist), "needs a class" for an entity whose class
-    was unknown, shape results about a value already said to be invalid for its own datatype, and the
-    reference stage's "no class" where a shape says the same."""
+    was unknown, shape results about a value already said to be invalid for its own datatype, shape
+    results about an entity a link outside its domain or range would give a class it does not have
+    (Almaty "needs a title" because a fact says it was stated in Almaty), and the reference stage's "no
+    class" where a shape says the same."""
     nowhere = {f.value.strip("<>") for f in references if f.value}
     untyped = {f.focus for f in shacl if f.path == str(RDF.type)}
     kept = [
         f
         for f in shacl
         if f.focus not in nowhere
+        and f.focus not in retyped
         and not (f.focus in typed_elsewhere and f.path == str(RDF.type))
         and (f.focus, f.path, f.value) not in ill_typed
     ]

@@ -5,7 +5,9 @@ A contribution must be a local regular file (no URL, device, FIFO, socket or fol
 time in proportion, about 10 s for 20,000 triples against a million), UTF-8 text (a UTF-8 byte-order mark
 is dropped), not another format under a ``.ttl`` name (RDF/XML with entity definitions, HTML, JSON-LD, a
 binary file), with brackets nested at most :data:`MAX_DEPTH` deep and no literal longer than
-:data:`MAX_LITERAL_CHARS` characters.
+:data:`MAX_LITERAL_CHARS` characters; once parsed, no IRI longer than :data:`MAX_IRI_CHARS` and no language
+tag longer than :data:`MAX_LANGUAGE_TAG_CHARS` (a prefixed name or a tag is as unbounded in Turtle as a
+literal, and would reach every report, index and page).
 
 Every refusal is an :class:`~kgtool.errors.InputError` (exit 2, "unusable input") whose message names the
 file, where (byte offset, or line and column) and what to do. The file is opened once, non-blocking, and
@@ -27,6 +29,8 @@ MAX_BYTES = 1024 * 1024  # a contribution is a few entities; the whole bundled d
 MAX_TRIPLES = 20_000  # checked after parsing; 1 MiB of ordinary Turtle holds about that many
 MAX_DEPTH = 32  # nesting of [ ] and ( ); the bundled data uses none
 MAX_LITERAL_CHARS = 20_000  # a label or a note, not a document
+MAX_IRI_CHARS = 2_000  # the bundled data's longest is under 150
+MAX_LANGUAGE_TAG_CHARS = 35  # what RFC 5646 (4.4.1) asks every implementation to accept
 
 _URL = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*://|(?:file|https?|ftp|data):)", re.IGNORECASE)
 _MAGIC = (
@@ -138,6 +142,24 @@ def check_triple_count(name: str, count: int) -> None:
             f"{MAX_TRIPLES:,})",
             hint="split it into several smaller contributions",
         )
+
+
+def check_term_sizes(origin: dict) -> None:
+    """Refuse an IRI or a language tag beyond its limit; ``origin`` maps each triple to (file, line)."""
+    for triple, (name, line) in origin.items():
+        for term in triple:
+            language = getattr(term, "language", None) or ""
+            if len(language) > MAX_LANGUAGE_TAG_CHARS:
+                raise InputError(
+                    f"{name}:{line}: a language tag of {len(language):,} characters (at most "
+                    f"{MAX_LANGUAGE_TAG_CHARS} allowed)",
+                    hint="tag labels with the language alone: @en, @ru, @kk, @zh",
+                )
+            if not hasattr(term, "language") and len(term) > MAX_IRI_CHARS:
+                raise InputError(
+                    f"{name}:{line}: an IRI of {len(term):,} characters (at most {MAX_IRI_CHARS:,} allowed)",
+                    hint="name entities with short slugs, as data/MODELLING.md shows",
+                )
 
 
 def _too_large(name: str, size: int) -> InputError:

@@ -13,11 +13,13 @@ from pathlib import Path
 import pytest
 from rdflib import URIRef
 
-from gate_helpers import CONTRIBUTIONS, assert_expectations, fixture_files, shared_existing, shared_project
+from gate_helpers import CONTRIBUTIONS, REPO, assert_expectations, fixture_files, shared_existing, shared_project
 from helpers import run_cli
 from kgtool.context import neighbourhood_inferences, new_inferences
 from kgtool.contribution import examine
 from kgtool.loading import new_graph
+from kgtool.namespaces import ONTOLOGY
+from kgtool.project import find_project
 from kgtool.reason import infer
 from kgtool.references import normalize_label
 
@@ -115,3 +117,32 @@ def test_the_check_of_a_small_contribution_is_fast():
     start = time.perf_counter()
     examine(shared_project(), [CONTRIBUTIONS / "valid-concert.ttl"], existing=existing)
     assert time.perf_counter() - start < 10
+
+
+def test_a_link_outside_its_range_is_blamed_on_the_link_not_on_what_it_points_to():
+    """Without the domain and range stage this file conformed: the closure made Almaty an article and the
+    person a place, and the shapes then reported Almaty's missing title, if anything."""
+    path = CONTRIBUTIONS / "invalid-context-domain.ttl"
+    report = examine(shared_project(), [path], existing=shared_existing()).report
+    assert {(f.stage, f.line) for f in report.violations} == {("ontology", 14), ("ontology", 20)}
+    assert not [f for f in report.findings if f.stage == "shacl"], [f.message for f in report.findings]
+
+
+def test_the_bundled_data_meets_every_domain_and_range_by_its_asserted_classes():
+    """The stage's premise: data/ types its entities itself, so the stage refuses nothing data/ does."""
+    from rdflib import RDF, Literal
+
+    from kgtool.domains import Signatures
+    from kgtool.graphs import load_graphs
+
+    signatures = Signatures(shared_existing().closed_ontology)
+    graph = load_graphs(find_project(REPO), inference=False).union()
+    misfits = []
+    for s, p, o in graph:
+        for node, expected in ((s, signatures.domains.get(p)), (o, signatures.ranges.get(p))):
+            if expected and not isinstance(node, Literal):
+                have = signatures.closed(set(graph.objects(node, RDF.type)))
+                if not have or not {c for c in expected if str(c).startswith(ONTOLOGY)} <= have:
+                    misfits.append((s, p, o))
+    assert not misfits, misfits[:5]
+    assert len(signatures.ranges) > 20 and len(signatures.domains) > 40

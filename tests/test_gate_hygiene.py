@@ -188,3 +188,18 @@ def test_too_many_triples_is_refused_after_parsing(tmp_path):
     path = _write(tmp_path, "many.ttl", "\n".join(lines).encode())
     result = run_cli("--project", str(shared_project().root), "add", str(path), exit_code=2)
     assert f"too large ({hygiene.MAX_TRIPLES + 1:,} triples; a contribution may hold at most" in result.stderr
+
+
+@pytest.mark.parametrize("term, message", [
+    ('place:almaty rdfs:label "X"@en-' + "-".join(["abcdefgh"] * 100) + " .", "4: a language tag of 902 characters"),
+    ("place:" + "a" * 5000 + ' a kzcn:City ; rdfs:label "X"@en .', "4: an IRI of 5,031 characters"),
+], ids=["language-tag", "prefixed-name"])
+def test_an_overlong_iri_or_language_tag_is_refused_and_nothing_is_written(tmp_path, term, message):
+    """Both are as unbounded in Turtle as a literal; a 900,000-character tag used to be merged."""
+    lines = ["@prefix place: <https://w3id.org/kzcn/id/place/> .", "@prefix kzcn: <https://w3id.org/kzcn/ontology#> .",
+             "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .", term]
+    path = _write(tmp_path, "long.ttl", "\n".join(lines).encode())
+    before = data_digest(shared_project())
+    result = run_cli("--project", str(shared_project().root), "add", str(path), exit_code=2)
+    assert f"long.ttl:{message}" in result.stderr
+    assert data_digest(shared_project()) == before
