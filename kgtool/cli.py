@@ -215,7 +215,7 @@ def _read_query_source(source: str) -> str:
 @click.option("-f", "--format", "fmt", default="ttl", show_default=True,
               type=click.Choice(["ttl", "nt", "jsonld", "trig", "xml"]))
 @click.option("--inferred", is_flag=True, help="Include the OWL RL inferences (TriG always has them apart).")
-@click.option("--data-only", is_flag=True, help="Leave out the ontology.")
+@click.option("--data-only", is_flag=True, help="Leave out the ontology (in TriG: its named graph).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE (atomically).")
 @click.pass_context
 def export_cmd(ctx: click.Context, fmt: str, inferred: bool, data_only: bool, output: str | None) -> None:

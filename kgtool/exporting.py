@@ -18,7 +18,8 @@ FORMATS = ("ttl", "nt", "jsonld", "trig", "xml")
 
 def export_graph(project: Project, fmt: str, inferred: bool = False, data_only: bool = False) -> str:
     """The project as `kgtool export` writes it: ontology + data (``data_only``: the data alone), with the
-    OWL RL inferences if ``inferred``; TriG always has the three apart, as named graphs."""
+    OWL RL inferences if ``inferred``; TriG always has the three apart, as named graphs (the ontology's
+    left out if ``data_only``)."""
     _check_format(fmt)
     if fmt in FAST_FORMATS:
         return export_bytes(project, fmt, inferred=inferred, data_only=data_only).decode("utf-8")
@@ -35,8 +36,9 @@ def export_graph_rdflib(project: Project, fmt: str, inferred: bool = False, data
     _check_format(fmt)
     if fmt == "trig":
         ontology = parse_files([project.ontology_file])
-        return serialize_dataset({"ontology": ontology, "asserted": _data_only(project, ontology),
-                                  "inferred": inferred_triples(project)})
+        graphs = {"ontology": ontology, "asserted": _data_only(project, ontology),
+                  "inferred": inferred_triples(project)}
+        return serialize_dataset({k: v for k, v in graphs.items() if not (data_only and k == "ontology")})
     if data_only:
         graph = _data_only(project, parse_files([project.ontology_file]))
     else:

@@ -67,14 +67,16 @@ _INDENT = b"    "
 # ------------------------------------------------------------------------------------------ the project
 def export_fast(project: Project, fmt: str = "ttl", inferred: bool = False, data_only: bool = False) -> str:
     """The project's triples as Turtle (``ttl``), N-Triples (``nt``) or TriG (``trig``, always with the
-    inferences, in their own graph), as `kgtool export` writes them."""
+    inferences, in their own graph; without the ontology's graph if ``data_only``), as `kgtool export`
+    writes them."""
     return export_bytes(project, fmt, inferred=inferred, data_only=data_only).decode("utf-8")
 
 
 def export_bytes(project: Project, fmt: str = "ttl", inferred: bool = False, data_only: bool = False) -> bytes:
     """:func:`export_fast` as UTF-8 bytes (a large export is never held as a str)."""
     if fmt == "trig":
-        return trig(dataset_lines(project))
+        graphs = dataset_lines(project)
+        return trig(graphs[1:] if data_only else graphs)
     lines = project_lines(project, inferred=inferred, data_only=data_only)
     return ntriples(lines) if fmt == "nt" else turtle(lines)
 

@@ -1,8 +1,9 @@
 """The SPARQL 1.1 Protocol, server side: reading a request, choosing a format, writing the answer.
 
 Pure functions over strings and bytes (no sockets), so :mod:`kgtool.server` stays plumbing and this part
-is easy to test. Result formats: SPARQL JSON, SPARQL XML, CSV (cells a spreadsheet would run as a formula
-get a leading apostrophe, as in the CLI), TSV; graphs as Turtle, N-Triples or JSON-LD.
+is easy to test. Result formats: SPARQL JSON, SPARQL XML, CSV (as SPARQL 1.1 CSV, except that a cell a
+spreadsheet would run as a formula gets a leading apostrophe, as in the CLI: this endpoint also serves
+people's downloads; plain numbers are left as they are), TSV; graphs as Turtle, N-Triples or JSON-LD.
 """
 
 from __future__ import annotations
@@ -49,6 +50,10 @@ class NotAcceptable(UsageError):
     """The client accepts none of the formats this answer can take (HTTP 406)."""
 
 
+class UnsupportedMediaType(UsageError):
+    """A POST body of a type the protocol does not define for queries (HTTP 415)."""
+
+
 class UpdateRefused(UsageError):
     """A SPARQL update arrived at the read-only endpoint (HTTP 405)."""
 
@@ -75,7 +80,7 @@ def parse_request(method: str, query_string: str, content_type: str, body: bytes
         elif media == QUERY_TYPE:
             params["query"] = [_text(body)]
         elif body:
-            raise UsageError(f"unsupported Content-Type {content_type or '(none)'!r}",
+            raise UnsupportedMediaType(f"unsupported Content-Type {content_type or '(none)'!r}",
                              hint=f"send {QUERY_TYPE} or {FORM_TYPE}")
     if "update" in params:
         raise UpdateRefused("SPARQL updates are not accepted: this endpoint is read-only")

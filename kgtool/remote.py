@@ -145,8 +145,9 @@ def push_project(project: Project, endpoint: str, graph: str | None = None, infe
     from .graphs import load_graphs, serialize_ntriples_sorted
 
     check_endpoint(endpoint)
-    if graph is not None and (not re.match(r"^(https?://[^/]+|urn:)", graph) or IRI_UNSAFE.search(graph)):
-        raise UsageError(f"graph name {graph!r} is not an absolute IRI")
+    if graph is not None and (not _ABSOLUTE_IRI.match(graph) or IRI_UNSAFE.search(graph)):
+        raise UsageError(f"graph name {graph!r} is not an absolute IRI",
+                         hint="a scheme and the rest, e.g. https://example.org/graph/kzcn or urn:x-kzcn:data")
     union = load_graphs(project, inference=inference).union()
     if fmt == "nt":
         body, content_type = serialize_ntriples_sorted(union), "application/n-triples"
@@ -156,13 +157,14 @@ def push_project(project: Project, endpoint: str, graph: str | None = None, infe
     target += urllib.parse.urlencode({"graph": graph}) if graph else "default"
     method = "POST" if append else "PUT"
     headers = {"Content-Type": f"{content_type}; charset=utf-8"}
-    _payload, _type, status = _send(method, target, body.encode("utf-8"), headers, timeout)
+    _payload, _type, status = _send(method, target, body.encode("utf-8"), headers, timeout, writes=True)
     return PushReport(endpoint, graph, len(union), status, method)
 
 
 # ------------------------------------------------------------------------------------------ transport
+_ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$")  # RFC 3987: a scheme, a colon, the rest
 def _send(method: str, url: str, body: bytes | None, headers: dict[str, str],
-          timeout: float | None) -> tuple[bytes, str, int]:
+          timeout: float | None, writes: bool = False) -> tuple[bytes, str, int]:
     request = urllib.request.Request(url, data=body, method=method,
                                      headers={"User-Agent": USER_AGENT, **headers, **_auth_header()})
     opener = urllib.request.build_opener(*_handlers(url))
@@ -172,6 +174,11 @@ def _send(method: str, url: str, body: bytes | None, headers: dict[str, str],
     except urllib.error.HTTPError as exc:
         detail = " ".join(exc.read(2000).decode("utf-8", "replace").split())[:300]
         raise QueryError(f"{url}: HTTP {exc.code} {exc.reason}" + (f": {detail}" if detail else "")) from None
+    except TimeoutError:  # not wrapped in URLError: the request went out, the answer did not come
+        raise QueryError(f"{url}: no answer within {timeout:g} s after the request was sent"
+                         + ("; the store may or may not hold the upload now" if writes else ""),
+                         hint="raise --timeout" + (", and check the store before pushing again" if writes else ""),
+                         ) from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise InputError(f"{url}: cannot reach the endpoint ({reason})",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 
 from .errors import UsageError
@@ -77,13 +78,26 @@ def _csv(result: SelectResult, _width: int | None) -> str:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(result.variables)
     for row in result.rows:
-        writer.writerow([_spreadsheet_safe("" if t is None else t.value) for t in row])
+        writer.writerow([_csv_cell(t) for t in row])
     return buffer.getvalue()
 
 
+def _csv_cell(term: Term | None) -> str:
+    """A cell as SPARQL 1.1 CSV writes it (a blank node as ``_:label``), made safe for spreadsheets."""
+    if term is None:
+        return ""
+    return "_:" + term.value if term.kind == "bnode" else _spreadsheet_safe(term.value)
+
+
 def _spreadsheet_safe(text: str) -> str:
-    """Neutralise formula injection: a cell a spreadsheet would evaluate gets a leading quote."""
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    """Neutralise formula injection: a cell a spreadsheet would evaluate gets a leading quote. A plain
+    number ("-5", "+1.5e3") is left alone: a spreadsheet reads it as the number it is, nothing runs."""
+    if text.startswith(_FORMULA_START) and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 def _tsv(result: SelectResult, _width: int | None) -> str:

@@ -29,6 +29,7 @@ from .protocol import (
     GRAPH_TYPES,
     RESULT_TYPES,
     NotAcceptable,
+    UnsupportedMediaType,
     UpdateRefused,
     negotiate,
     parse_request,
@@ -236,7 +237,10 @@ class App:
         fmt = request.param("format") or negotiate(request.headers.get("accept"),
                                                    {"text/html": "html", **GRAPH_TYPES})
         if fmt != "html":
-            response = self._result(self.run(views.entity_graph, self.store, iri), fmt)
+            graph = self.run(views.entity_graph, self.store, iri)
+            if not graph.ntriples:  # as the HTML page does: an empty 200 would say "exists, no facts"
+                return Response(404, f"nothing is known about {iri}\n".encode(), headers={"Vary": "Accept"})
+            response = self._result(graph, fmt)
             response.headers["Vary"] = "Accept"
             return response
         view = self.run(views.entity_view, self.store, iri)
@@ -261,6 +265,8 @@ def _status_of(exc: KgtoolError) -> tuple[int, dict[str, str]]:
         return 405, {"Allow": "GET, HEAD, POST"}
     if isinstance(exc, NotAcceptable):
         return 406, {}
+    if isinstance(exc, UnsupportedMediaType):
+        return 415, {"Accept-Post": "application/sparql-query, application/x-www-form-urlencoded"}
     if isinstance(exc, Busy):
         return 503, {"Retry-After": "1"}
     if isinstance(exc, QueryTimeout):

@@ -58,6 +58,13 @@ def test_trig_export_keeps_ontology_data_and_inferences_apart():
             "https://w3id.org/kzcn/graph/inferred"} <= names
 
 
+def test_trig_export_of_the_data_only_has_no_ontology_graph():
+    dataset = Dataset()
+    dataset.parse(data=run_cli("export", "--format", "trig", "--data-only").stdout, format="trig")
+    names = {str(g.identifier) for g in dataset.graphs() if len(g)}
+    assert names == {"https://w3id.org/kzcn/graph/asserted", "https://w3id.org/kzcn/graph/inferred"}
+
+
 @pytest.mark.parametrize("fmt", ["ttl", "nt", "jsonld", "trig", "xml"])
 def test_export_is_byte_for_byte_deterministic_across_processes(fmt, tmp_path):
     outputs = []

@@ -147,6 +147,47 @@ def test_unreachable_endpoint_is_exit_2():
     assert "cannot reach the endpoint" in result.stderr
 
 
+def test_a_push_that_gets_no_answer_says_the_upload_may_have_landed():
+    """The server takes the connection and the body and never answers: that is not "cannot reach"."""
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    held = []
+
+    def accept_and_hold() -> None:
+        connection, _ = listener.accept()
+        held.append(connection)
+        while connection.recv(65536):
+            pass
+
+    threading.Thread(target=accept_and_hold, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/store"
+        result = run_cli("push", "--endpoint", url, "--timeout", "1", exit_code=1)
+        assert "no answer within 1 s after the request was sent" in result.stderr
+        assert "may or may not hold the upload" in result.stderr and "cannot reach" not in result.stderr
+    finally:
+        for connection in held:
+            connection.close()
+        listener.close()
+
+
+@pytest.mark.parametrize("graph", ["tag:example.org,2024:kzcn", "urn:x-kzcn:data", "did:example:123"])
+def test_push_accepts_any_absolute_iri_as_graph_name(graph):
+    """Checked before anything is sent: the endpoint here does not exist, so the check passed."""
+    url = f"http://127.0.0.1:{free_port()}/store"
+    result = run_cli("push", "--endpoint", url, "--graph", graph, exit_code=2)
+    assert "cannot reach the endpoint" in result.stderr and "not an absolute IRI" not in result.stderr
+
+
+@pytest.mark.parametrize("graph", ["relative/graph", "no spaces:allowed here", "http://x/<y>"])
+def test_push_refuses_a_graph_name_that_is_not_an_absolute_iri(graph):
+    assert "not an absolute IRI" in run_cli("push", "--endpoint", "http://127.0.0.1:9/store", "--graph", graph,
+                                            exit_code=2).stderr
+
+
 @pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.org/sparql", "localhost:7878/query"])
 def test_only_http_endpoints(url):
     assert "not an http(s) URL" in run_cli("push", "--endpoint", url, exit_code=2).stderr

@@ -117,6 +117,13 @@ def test_unacceptable_format_is_406(server):
     assert fetch(sparql_url(server, CONSTRUCT), headers={"Accept": "text/csv"}).status == 406
 
 
+@pytest.mark.parametrize("content_type", ["text/plain", "application/json", ""])
+def test_a_query_body_of_another_media_type_is_415(server, content_type):
+    reply = fetch(server.url + "sparql", "POST", b"SELECT * WHERE { ?s ?p ?o }", {"Content-Type": content_type})
+    assert reply.status == 415, reply.text
+    assert "application/sparql-query" in reply.headers["accept-post"]
+
+
 @pytest.mark.parametrize("method,content_type,body", [
     ("POST", "application/sparql-update", b"INSERT DATA { <urn:a> <urn:b> <urn:c> }"),
     ("POST", "application/x-www-form-urlencoded", b"update=DROP+ALL"),
@@ -198,9 +205,16 @@ def test_busy_server_answers_503(server):
 
 
 def test_csv_cells_cannot_run_as_spreadsheet_formulas(server):
-    query = 'SELECT ?x WHERE { VALUES ?x { "=HYPERLINK(\\"http://evil.example\\")" "+1" "@SUM(A1)" "ok" } }'
+    query = ('SELECT ?x WHERE { VALUES ?x { "=HYPERLINK(\\"http://evil.example\\")" "+1+cmd" "@SUM(A1)" "ok" '
+             '"-5" -5 "+1.5e3" } }')
     cells = {row[0] for row in csv.reader(io.StringIO(fetch(sparql_url(server, query, format="csv")).text))}
-    assert cells == {"x", "'=HYPERLINK(\"http://evil.example\")", "'+1", "'@SUM(A1)", "ok"}
+    assert cells == {"x", "'=HYPERLINK(\"http://evil.example\")", "'+1+cmd", "'@SUM(A1)", "ok", "-5", "+1.5e3"}
+
+
+def test_csv_writes_blank_nodes_as_sparql_csv_does(server):
+    query = "SELECT ?b WHERE { BIND(BNODE() AS ?b) }"
+    [_header, [cell]] = list(csv.reader(io.StringIO(fetch(sparql_url(server, query, format="csv")).text)))
+    assert cell.startswith("_:") and len(cell) > 2
 
 
 def test_foreign_host_header_is_refused(server):
@@ -299,6 +313,8 @@ def test_entity_by_iri_parameter_and_unknown_or_hostile_iris(server):
     term = urllib.parse.quote("https://w3id.org/kzcn/ontology#ConfuciusInstitute", safe="")
     assert fetch(server.url + f"entity?iri={term}").status == 200
     assert fetch(server.url + "id/place/atlantis").status == 404
+    for accept in ("text/turtle", "application/n-triples", "application/ld+json"):  # not an empty 200
+        assert fetch(server.url + "id/place/atlantis", headers={"Accept": accept}).status == 404
     assert fetch(server.url + "entity?iri=place:almaty").status == 200
     hostile = fetch(server.url + "entity?iri=" + urllib.parse.quote('x"><script>alert(1)</script>'),
                     headers={"Accept": "text/html"})
