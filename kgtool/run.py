@@ -10,10 +10,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 from dataclasses import asdict
 from pathlib import Path
 
-from .errors import UsageError
+from .errors import QueryError, UsageError
 from .namespaces import sparql_prologue
 from .project import Project
 from .queries import Catalogue, Param, Query, parse_query_file, query_form
@@ -118,9 +119,29 @@ def run_sparql(project: Project, text: str, origin: str, inference: bool = True,
         raise UsageError(f"{origin}: empty query")
     check_query_safety(text, origin)
     query_form(text)
-    return open_store(project, inference, engine).query(with_prologue(text))
+    return query_adhoc(open_store(project, inference, engine), text)
 
 
 def with_prologue(text: str) -> str:
     """Add the project's PREFIX lines, so ad-hoc queries need not declare kzcn:, place: …"""
     return sparql_prologue() + text
+
+
+def query_adhoc(store: Store, text: str) -> QueryResult:
+    """Run a user's query with the project's prefixes; a syntax error's position is given in the user's
+    text, not in the text with the prefix lines above it."""
+    try:
+        return store.query(with_prologue(text))
+    except QueryError as exc:
+        raise QueryError(relocate(str(exc), sparql_prologue()), hint=exc.hint) from None
+
+
+def relocate(message: str, prologue: str) -> str:
+    """Error positions of both engines (Oxigraph "error at LINE:COL", rdflib "(at char N), (line:L,
+    col:C)") moved back by the prologue's lines and characters."""
+    lines, chars = prologue.count("\n"), len(prologue)
+    message = re.sub(r"error at (\d+):(\d+)",
+                     lambda m: f"error at {max(int(m[1]) - lines, 1)}:{m[2]}", message)
+    return re.sub(r"\(at char (\d+)\), \(line:(\d+), col:(\d+)\)",
+                  lambda m: f"(at char {max(int(m[1]) - chars, 0)}), (line:{max(int(m[2]) - lines, 1)}, col:{m[3]})",
+                  message)

@@ -169,9 +169,8 @@ class App:
 
     # -------------------------------------------------------------------------------------- routes
     def sparql(self, request: Request) -> Response:
-        from .namespaces import sparql_prologue
         from .queries import query_form
-        from .run import MAX_QUERY_BYTES
+        from .run import MAX_QUERY_BYTES, query_adhoc
         from .safety import check_query_safety
         from .web.pages import sparql_page
 
@@ -189,13 +188,13 @@ class App:
         fmt = proto.format or negotiate(request.headers.get("accept"), offers)
         if fmt == "html":
             try:
-                result = self.run(self.store.query, sparql_prologue() + proto.query)
+                result = self.run(query_adhoc, self.store, proto.query)
             except (Busy, QueryTimeout):
                 raise
             except KgtoolError as exc:
                 return html(sparql_page(proto.query, None, str(exc), self.labels), _status_of(exc)[0])
             return html(sparql_page(proto.query, result, None, self.labels))
-        return self._result(self.run(self.store.query, sparql_prologue() + proto.query), fmt)
+        return self._result(self.run(query_adhoc, self.store, proto.query), fmt)
 
     def canned(self, request: Request, name: str) -> Response:
         from .safety import check_query_safety

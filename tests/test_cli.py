@@ -147,6 +147,13 @@ def test_sparql_syntax_error_is_exit_1_without_traceback():
     assert "query failed" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("engine, where", [("oxigraph", "error at 3:1:"), ("rdflib", "(line:2, col:20)")])
+def test_a_syntax_error_is_placed_in_the_users_text_not_below_the_predeclared_prefixes(engine, where):
+    query = "SELECT *\nWHERE { ?s ?p ?o . FILTER(?x = ) }\n"
+    stderr = run_cli("sparql", "-", "--engine", engine, input=query, exit_code=1).stderr
+    assert where in stderr, stderr
+
+
 def test_sparql_missing_and_non_utf8_files_are_exit_2(tmp_path):
     assert "no such query file" in run_cli("sparql", str(tmp_path / "nope.rq"), exit_code=2).stderr
     bad = tmp_path / "bad.rq"
