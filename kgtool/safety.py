@@ -26,7 +26,24 @@ _KEYWORDS = re.compile(r"(?i)(?<![\w:?$\-])(" + "|".join(_FORBIDDEN) + r")(?![\w
 
 
 def check_query_safety(text: str, origin: str = "query") -> None:
-    match = _KEYWORDS.search(strip_comments(text))
-    if match:
-        keyword = match.group(1).upper()
-        raise UsageError(f"{origin}: {keyword} refused: {_FORBIDDEN[keyword]}")
+    """Refuse a forbidden keyword in the query as written and as rdflib reads it: SPARQL lets ``\\uXXXX``
+    escapes stand for any character anywhere in a query (``\\u0053ERVICE``), and rdflib decodes them all
+    before parsing. The rdflib engine also refuses SERVICE when evaluating (:mod:`kgtool.store`)."""
+    for view in (text, decode_escapes(text)):
+        match = _KEYWORDS.search(strip_comments(view))
+        if match:
+            keyword = match.group(1).upper()
+            raise UsageError(f"{origin}: {keyword} refused: {_FORBIDDEN[keyword]}")
+
+
+_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+
+
+def decode_escapes(text: str) -> str:
+    """The query with its codepoint escapes replaced by the characters they stand for."""
+
+    def char(match: re.Match) -> str:
+        code = int(match.group(1) or match.group(2), 16)
+        return chr(code) if code < 0x110000 and not 0xD800 <= code < 0xE000 else " "
+
+    return _ESCAPE.sub(char, text)

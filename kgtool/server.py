@@ -11,14 +11,13 @@ the client sends ``Expect: 100-continue``); idle or slow connections closed afte
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from .errors import UsageError
 from .project import Project
-from .webapp import SECURITY_HEADERS, App, Request, Response, ServerConfig
+from .webapp import SECURITY_HEADERS, App, Request, Response, ServerConfig, is_loopback
 
 log = logging.getLogger("kgtool.server")
 IDLE_TIMEOUT = 30  # seconds a connection may sit idle or trickle
@@ -147,15 +146,6 @@ class KgtoolHTTPServer(ThreadingHTTPServer):
     def url(self) -> str:
         host, port = self.server_address[:2]
         return f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def make_server(project: Project, config: ServerConfig) -> KgtoolHTTPServer:

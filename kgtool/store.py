@@ -34,12 +34,28 @@ class RdflibStore:
     def query(self, sparql: str, bindings: dict[str, Term] | None = None) -> QueryResult:
         from rdflib import Variable
 
+        _refuse_service_in_rdflib()
         init = {Variable(k): to_rdflib(v) for k, v in (bindings or {}).items()}
         try:
             result = self.graph.query(sparql, initBindings=init)
         except Exception as exc:
             raise QueryError(f"query failed: {' '.join(str(exc).split())[:400]}") from None
         return from_rdflib_result(result)
+
+
+def _refuse_service_in_rdflib() -> None:
+    """Make rdflib refuse SERVICE when it evaluates one, through its documented hook (CUSTOM_EVALS, tried
+    before its own evaluation): the keyword check before evaluation (:mod:`kgtool.safety`) is the first
+    line, this one holds whatever spelling reached the parser."""
+    from rdflib.plugins.sparql import CUSTOM_EVALS
+
+    CUSTOM_EVALS.setdefault("kgtool-no-service", _no_service)
+
+
+def _no_service(_ctx, part):
+    if getattr(part, "name", None) == "ServiceGraphPattern":
+        raise QueryError("SERVICE refused: federated SERVICE calls reach the network")
+    raise NotImplementedError  # rdflib's own evaluation goes on
 
 
 def to_rdflib(term: Term):

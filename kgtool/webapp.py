@@ -15,6 +15,7 @@ threads; HTML escaped throughout, with a Content-Security-Policy that allows no 
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import threading
 import urllib.parse
@@ -252,11 +253,21 @@ class App:
         return Response(200, body, content_type, {"Vary": "Accept"})
 
     def host_allowed(self, host_header: str | None) -> bool:
-        """When bound to loopback, only loopback Host names (a DNS-rebinding page cannot reach us)."""
-        if self.config.allow_remote:
+        """When bound to loopback, only loopback Host names (a DNS-rebinding page cannot reach us), even
+        when the loopback address was named with --host."""
+        if self.config.allow_remote and not is_loopback(self.config.host):
             return True
         host = urllib.parse.urlsplit("//" + (host_header or "")).hostname or ""
         return host in LOOPBACK_NAMES or host == self.config.host
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _status_of(exc: KgtoolError) -> tuple[int, dict[str, str]]:

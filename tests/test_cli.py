@@ -167,3 +167,39 @@ def test_output_file_is_written_only_on_success(tmp_path):
     assert not target.exists()
     run_cli("sparql", "-", "-o", str(target), "--format", "csv", input="SELECT ?c WHERE { ?c a kzcn:City }")
     assert target.read_bytes().startswith(b"c\r\n")
+
+
+@pytest.mark.parametrize("query", [
+    # an escaped quote in a prefixed name (PN_LOCAL_ESC) opened no string, but the keyword check took it
+    # for one and blanked the SERVICE after it
+    "SELECT * WHERE { OPTIONAL { ?s kzcn:a\\' ?o } SERVICE <http://127.0.0.1:9/sparql> { ?x ?y ?z } "
+    "FILTER(?z != 'z') }",
+    # a codepoint escape, which rdflib decodes anywhere in a query before it parses
+    "SELECT * WHERE { \\u0053ERVICE <http://127.0.0.1:9/sparql> { ?x ?y ?z } }",
+    "SELECT * WHERE { \\U00000053ERVICE <http://127.0.0.1:9/sparql> { ?x ?y ?z } }",
+], ids=["escaped-quote-in-name", "u-escape", "big-u-escape"])
+@pytest.mark.parametrize("engine", ["oxigraph", "rdflib"])
+def test_service_cannot_be_smuggled_past_the_check(query, engine):
+    stderr = run_cli("sparql", "-", "--engine", engine, input=query, exit_code=2).stderr
+    assert "SERVICE refused" in stderr
+
+
+def test_the_rdflib_engine_refuses_service_when_evaluating_it_too():
+    """The second line of defence, below the keyword check: rdflib's own evaluation of SERVICE."""
+    import socket
+
+    from kgtool.errors import QueryError
+    from kgtool.store import RdflibStore
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    listener.settimeout(0.2)
+    try:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/sparql"
+        with pytest.raises(QueryError, match="SERVICE refused"):
+            RdflibStore(Graph()).query(f"SELECT * WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}")
+        with pytest.raises(socket.timeout):
+            listener.accept()  # nobody called
+    finally:
+        listener.close()

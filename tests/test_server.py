@@ -222,6 +222,14 @@ def test_foreign_host_header_is_refused(server):
     assert reply.status == 403
 
 
+def test_foreign_host_header_is_refused_when_the_loopback_address_was_named(project):
+    """`kgtool serve --host 127.0.0.1` names an address, but still a loopback one: the DNS-rebinding
+    guard stays on (it used to be off for any --host)."""
+    with running_server(project, allow_remote=True) as named:
+        assert fetch(sparql_url(named, SELECT), headers={"Host": "attacker.example"}).status == 403
+        assert fetch(sparql_url(named, SELECT)).status == 200
+
+
 def test_serve_command_announces_its_address_and_stops_on_ctrl_c(project):
     process = subprocess.Popen([sys.executable, "-m", "kgtool", "--project", str(project.root), "serve",
                                 "--port", "0"], stderr=subprocess.PIPE, text=True)
