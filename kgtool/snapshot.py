@@ -14,8 +14,10 @@ and ``data/*.ttl`` (and of the code that builds it). It holds
 - ``inferred.nt``: the OWL RL inferences without reasoner noise, as N-Triples (what the rdflib engine
   adds to its graph);
 - ``exact-literals.nt``: the triples whose literal an Oxigraph store normalises (derived integer types);
-- ``meta.json``: counts, the reasoner used, the build time and its phases. It is written last: a folder
-  without it is never published.
+- ``meta.json``: counts, the reasoner used, the build time and its phases, and the size of each file
+  above. It is written last: a folder without it is never published. A snapshot whose files no longer
+  have those sizes (truncated or replaced by hand, a disk that filled up) is built again, not trusted;
+  sizes, not checksums, because hashing a million triples' files at every start would cost a second.
 
 It is built once per change of the inputs, by whichever process needs it first, without rdflib (pyoxigraph
 parses, :mod:`kgtool.rules` reasons; owlrl only when the ontology uses an axiom the fast reasoner lacks),
@@ -35,7 +37,7 @@ from . import closure
 from .errors import InputError
 from .project import Project
 
-SNAPSHOT_FORMAT = "snapshot-v2"
+SNAPSHOT_FORMAT = "snapshot-v3"
 _CODE = ("snapshot", "rules", "reason", "closure")
 
 
@@ -77,8 +79,10 @@ class Snapshot:
         folder = self.store_dir if inference else self._asserted_store()
         if folder is not None:
             try:
-                return ox.Store.read_only(str(folder))
-            except OSError:  # an unreadable database: the N-Triples files hold the same triples
+                store = ox.Store.read_only(str(folder))
+                store.query("ASK { ?s ?p ?o }")  # a damaged table shows here, not at the user's query
+                return store
+            except (OSError, RuntimeError):  # an unreadable database: the N-Triples files hold the same triples
                 pass
         store = ox.Store()
         for path in files:
@@ -150,18 +154,31 @@ def get_snapshot(project: Project) -> Snapshot:
     return snapshot
 
 
+#: The files whose sizes meta.json records, checked at every open.
+CHECKED_FILES = ("asserted.nt", "inferred.nt", "exact-literals.nt")
+
+
+def intact(folder: Path) -> bool:
+    """Published (meta.json written last) and every file still of the size it was built with."""
+    try:
+        sizes = json.loads((folder / "meta.json").read_bytes())["sizes"]
+        return all((folder / name).stat().st_size == sizes[name] for name in CHECKED_FILES)
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
 def _get_snapshot(project: Project) -> Snapshot:
     key = snapshot_key(project)
     name = f"snapshot-{key[:40]}"
     final = closure.cache_dir() / name
-    if (final / "meta.json").is_file():
+    if intact(final):
         return Snapshot(final, key)
     import shutil
 
     with closure.build_lock(name):
-        if (final / "meta.json").is_file():  # another process built it while we waited
+        if intact(final):  # another process built it while we waited
             return Snapshot(final, key)
-        if final.exists():  # damaged by hand (builds publish whole folders only): start again
+        if final.exists():  # damaged (builds publish whole folders only): start again
             shutil.rmtree(final, ignore_errors=True)
         built = closure.new_build_dir(name)
         try:
@@ -238,7 +255,8 @@ def build(project: Project, folder: Path, key: str) -> None:
             gc.enable()
     meta = {"format": SNAPSHOT_FORMAT, "key": key, "asserted": asserted, "inferred": count, "reasoner": reasoner,
             "seconds": round(clock[-1] - clock[0], 3), "phases": phases,
-            "built": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+            "built": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "sizes": {name: (folder / name).stat().st_size for name in CHECKED_FILES}}
     closure.write_cached_file(folder / "meta.json", json.dumps(meta, indent=1).encode("utf-8"))
 
 

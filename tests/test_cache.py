@@ -135,6 +135,35 @@ def test_a_damaged_entry_without_meta_is_rebuilt(cache, project):
     assert rebuilt.path == snap.path and (rebuilt.path / "meta.json").is_file()
 
 
+@pytest.mark.parametrize("damaged", ["asserted.nt", "inferred.nt", "exact-literals.nt"])
+def test_a_truncated_file_is_rebuilt_not_trusted(cache, project, damaged):
+    """A truncated asserted.nt gave a 6-triple export and, through the asserted store built from it, an
+    empty --no-inference answer, with exit 0."""
+    from kgtool import snapshot as snapshots_module
+
+    snapshot = get_snapshot(project)
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    whole = snapshot.meta["asserted"] + snapshot.meta["inferred"]
+    with open(snapshot.path / damaged, "r+b") as f:
+        f.truncate(100)
+    snapshots_module._found.clear()  # as a new process would start
+    assert int(open_store(project).query(count).rows[0][0].value) == whole
+    assert int(open_store(project, inference=False).query(count).rows[0][0].value) == snapshot.meta["asserted"]
+    assert snapshots_module.intact(get_snapshot(project).path)
+    assert (get_snapshot(project).path / damaged).stat().st_size > 100  # what the rdflib engine reads
+
+
+def test_a_damaged_store_answers_from_the_files(cache, project):
+    snapshot = get_snapshot(project)
+    tables = list(snapshot.store_dir.glob("*.sst"))
+    assert tables
+    for table in tables:
+        table.write_bytes(os.urandom(5000))
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    whole = snapshot.meta["asserted"] + snapshot.meta["inferred"]
+    assert int(open_store(project).query(count).rows[0][0].value) == whole
+
+
 def _kgtool(*args: str, cache, cwd=REPO, **kwargs) -> subprocess.Popen:
     env = {**os.environ, "KGTOOL_CACHE_DIR": str(cache)}
     env.pop("KGTOOL_ENGINE", None)
