@@ -18,6 +18,28 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 class KgtoolGroup(click.Group):
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        """As click's, but a usage error is one line, like every other error: "kgtool: error: …" and where
+        the help is (click prints the usage, a hint line and the error on three)."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:  # plain `kgtool`: the help, as click shows it
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.UsageError as exc:
+            where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
+            click.echo(f"kgtool: error: {exc.format_message()}{where}", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            click.echo(f"kgtool: error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            click.echo("kgtool: interrupted", err=True)
+            sys.exit(130)
+        sys.exit(result if isinstance(result, int) else 0)
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
@@ -31,15 +53,27 @@ class KgtoolGroup(click.Group):
         except BrokenPipeError:
             sys.stderr.close()
             ctx.exit(int(ExitCode.OK))
+        except OSError as exc:
+            import errno
+
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO):
+                _internal_error(ctx, exc)
+            click.echo(f"kgtool: error: cannot write the output: {exc.strerror}", err=True)
+            ctx.exit(int(ExitCode.PROBLEMS))
         except KeyboardInterrupt:
             click.echo("kgtool: interrupted", err=True)
             ctx.exit(130)
         except Exception as exc:
-            if ctx.obj and ctx.obj.get("traceback"):
-                raise
-            click.echo(f"kgtool: internal error: {type(exc).__name__}: {exc} (rerun with --traceback "
-                       "and report it)", err=True)
-            ctx.exit(int(ExitCode.UNUSABLE))
+            _internal_error(ctx, exc)
+
+
+def _internal_error(ctx: click.Context, exc: Exception) -> None:
+    """A bug, not a user error: one line asking for a report (the traceback with --traceback)."""
+    if ctx.obj and ctx.obj.get("traceback"):
+        raise exc
+    click.echo(f"kgtool: internal error: {type(exc).__name__}: {exc} (rerun with --traceback "
+               "and report it)", err=True)
+    ctx.exit(int(ExitCode.UNUSABLE))
 
 
 @click.group(cls=KgtoolGroup, context_settings=CONTEXT)
@@ -69,13 +103,32 @@ _ENGINE_OPTION = click.option(
     help="Query engine: oxigraph (default: the cached store) or rdflib (in memory). Env: KGTOOL_ENGINE.")
 
 
+class Seconds(click.FloatRange):
+    """A time limit: a finite number in range (click's FloatRange lets "nan" through, and every comparison
+    with nan is false, so the limit would silently be off)."""
+
+    name = "seconds"
+
+    def convert(self, value, param, ctx):
+        import math
+
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number of seconds", param, ctx)
+        return number
+
+
+#: At most a week: time limits beyond it are a typo, and the event loop's timers overflow on larger ones.
+MAX_SECONDS = 7 * 24 * 3600.0
+
+
 def _limit_options(command):
     """--timeout and --max-rows, shared by every command that runs a query (kgtool.limits)."""
     from .limits import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT
 
     command = click.option("--max-rows", type=click.IntRange(min=0), default=DEFAULT_MAX_ROWS,
                            show_default=True, help="Refuse a result with more rows (0: no cap).")(command)
-    return click.option("--timeout", type=click.FloatRange(min=0), default=DEFAULT_TIMEOUT, show_default=True,
+    return click.option("--timeout", type=Seconds(min=0, max=MAX_SECONDS), default=DEFAULT_TIMEOUT, show_default=True,
                         metavar="SECONDS", help="Stop the query after this long (0: no limit).")(command)
 
 
@@ -201,7 +254,11 @@ def _read_query_source(source: str) -> str:
     from .errors import InputError
 
     if source == "-":
-        return sys.stdin.read()
+        data = sys.stdin.buffer.read()
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"-: not UTF-8 text (byte {exc.start})") from None
     path = Path(source)
     if not path.is_file():
         raise InputError(f"{source}: no such query file")
@@ -456,7 +513,7 @@ def lint_cmd(ctx: click.Context, fmt: str) -> None:
 @click.option("--host", help="Address to listen on. Default 127.0.0.1 (this machine only); naming any other "
                              "address exposes the endpoint to the network.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True)
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True, metavar="SECONDS",
+@click.option("--timeout", type=Seconds(min=0.1, max=MAX_SECONDS), default=10.0, show_default=True, metavar="SECONDS",
               help="Time limit per query.")
 @click.option("--max-rows", type=click.IntRange(min=1), default=10_000, show_default=True,
               help="Refuse results with more rows.")
@@ -495,7 +552,7 @@ def serve_cmd(ctx: click.Context, host: str | None, port: int, timeout: float, m
 @click.option("--no-inference", is_flag=True, help="Push the asserted triples only, without inferences.")
 @click.option("-f", "--format", "fmt", type=click.Choice(["ttl", "nt"]), default="ttl", show_default=True,
               help="Upload as Turtle (every store reads it) or N-Triples.")
-@click.option("--timeout", type=click.FloatRange(min=0), default=120.0, show_default=True, metavar="SECONDS",
+@click.option("--timeout", type=Seconds(min=0, max=MAX_SECONDS), default=120.0, show_default=True, metavar="SECONDS",
               help="Give up when the store stays silent this long (0: wait).")
 @click.pass_context
 def push_cmd(ctx: click.Context, endpoint: str, graph: str | None, append: bool, no_inference: bool, fmt: str,

@@ -24,7 +24,7 @@ MAX_STRING = 1000
 _NAME = re.compile(r"^[a-z][a-z0-9-]*$")
 _VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _IRI_FORBIDDEN = re.compile(r'[\x00-\x20<>"{}|^`\\]')
-_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+_DATE = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?$")
 
 
 @dataclass(frozen=True)
@@ -81,13 +81,13 @@ def _date(value: str) -> Term:
 
 
 def _year(value: str) -> Term:
-    if not re.fullmatch(r"\d{1,4}", value):
+    if not re.fullmatch(r"[0-9]{1,4}", value):
         raise ValueError(f"{value!r} is not a year (1 to 4 digits)")
     return Term.literal(str(int(value)), XSD + "integer")
 
 
 def _integer(value: str) -> Term:
-    if not re.fullmatch(r"[+-]?\d{1,18}", value):
+    if not re.fullmatch(r"[+-]?[0-9]{1,18}", value):
         raise ValueError(f"{value!r} is not an integer")
     return Term.literal(str(int(value)), XSD + "integer")
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+from click.testing import CliRunner
 from rdflib import Dataset, Graph
 
 from helpers import REPO, run_cli, tree_digest
@@ -203,3 +204,37 @@ def test_the_rdflib_engine_refuses_service_when_evaluating_it_too():
             listener.accept()  # nobody called
     finally:
         listener.close()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["sparql", "-", "--timeout", "nan"], "Invalid value for '--timeout': 'nan' is not a finite number of seconds"),
+    (["sparql", "-", "--timeout", "inf"], "inf is not in the range 0<=x<=604800.0"),
+    (["serve", "--timeout", "nan"], "'nan' is not a finite number of seconds"),
+    (["export", "--format", "pdf"], "Invalid value for '-f' / '--format'"),
+    (["nosuch"], "No such command 'nosuch'"),
+], ids=["nan", "inf", "serve-nan", "format", "command"])
+def test_a_usage_error_is_one_line_with_exit_2(args, message):
+    """A nan time limit used to be accepted, and silently switched the limit off."""
+    stderr = run_cli(*args, input="ASK {}", exit_code=2).stderr
+    assert stderr.startswith("kgtool: error: ") and message in stderr and "--help`)" in stderr
+    assert stderr.count("\n") == 1, stderr
+
+
+def test_parameters_take_ascii_digits_only():
+    """Fullwidth digits matched \\d, went into the query as an ill-typed date and found nothing (exit 0)."""
+    stderr = run_cli("query", "what-happened", "-p", "date", "\uff11\uff19\uff19\uff12-08-10", exit_code=2).stderr
+    assert "is not a date" in stderr
+
+
+def test_a_query_on_stdin_that_is_not_utf8_is_exit_2():
+    result = CliRunner().invoke(cli, ["sparql", "-"], input=b"\xff\xfeSELECT")
+    assert result.exit_code == 2 and "-: not UTF-8 text (byte 0)" in result.stderr
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+def test_a_full_disk_on_stdout_is_a_one_line_error():
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "kgtool", "export"], cwd=REPO, stdout=full,
+                                stderr=subprocess.PIPE, text=True)
+    assert result.returncode == 1
+    assert result.stderr == "kgtool: error: cannot write the output: No space left on device\n"
