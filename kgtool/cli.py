@@ -172,16 +172,15 @@ def queries_cmd(ctx: click.Context, fmt: str) -> None:
 @click.argument("name")
 @click.option("-p", "--param", "params", nargs=2, multiple=True, metavar="NAME VALUE",
               help="A parameter value; repeat for several. Values are checked against the declared type.")
-@click.option("-f", "--format", "fmt", default="table", show_default=True,
-              type=click.Choice(["table", "csv", "tsv", "json", "md", "ttl", "nt", "jsonld"]),
-              help="Result format (ttl/nt/jsonld for CONSTRUCT and DESCRIBE).")
+@click.option("-f", "--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json", "md", "ttl", "nt", "jsonld"]),
+              help="Result format. Default: a table; Turtle for CONSTRUCT and DESCRIBE (ttl/nt/jsonld).")
 @click.option("--no-inference", is_flag=True, help="Query the asserted triples only, without OWL RL inferences.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE instead of stdout.")
 @click.option("--endpoint", metavar="URL", help="Run it on this SPARQL 1.1 endpoint instead of locally.")
 @_ENGINE_OPTION
 @_limit_options
 @click.pass_context
-def query_cmd(ctx: click.Context, name: str, params: tuple[tuple[str, str], ...], fmt: str,
+def query_cmd(ctx: click.Context, name: str, params: tuple[tuple[str, str], ...], fmt: str | None,
               no_inference: bool, output: str | None, endpoint: str | None, engine: str | None,
               timeout: float, max_rows: int) -> None:
     """Run the canned query NAME.
@@ -219,14 +218,14 @@ def query_cmd(ctx: click.Context, name: str, params: tuple[tuple[str, str], ...]
 
 @cli.command("sparql", context_settings=CONTEXT)
 @click.argument("source", type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("-f", "--format", "fmt", default="table", show_default=True,
-              type=click.Choice(["table", "csv", "tsv", "json", "md", "ttl", "nt", "jsonld"]))
+@click.option("-f", "--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json", "md", "ttl", "nt", "jsonld"]),
+              help="Result format. Default: a table; Turtle for CONSTRUCT and DESCRIBE (ttl/nt/jsonld).")
 @click.option("--no-inference", is_flag=True, help="Query the asserted triples only.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE instead of stdout.")
 @_ENGINE_OPTION
 @_limit_options
 @click.pass_context
-def sparql_cmd(ctx: click.Context, source: str, fmt: str, no_inference: bool, output: str | None,
+def sparql_cmd(ctx: click.Context, source: str, fmt: str | None, no_inference: bool, output: str | None,
                engine: str | None, timeout: float, max_rows: int) -> None:
     """Run an ad-hoc SELECT, ASK, CONSTRUCT or DESCRIBE query from FILE (or - for stdin).
 

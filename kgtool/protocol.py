@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
 from .errors import UsageError
-from .render import render, render_graph
+from .render import ask_table, render, render_graph
 from .terms import XSD, AskResult, GraphResult, QueryResult, SelectResult, Term
 
 #: Media types the endpoint writes, in order of preference, with the format name used inside kgtool.
@@ -163,7 +163,7 @@ def serialize_result(result: QueryResult, fmt: str) -> tuple[bytes, str]:
     if fmt == "xml":
         text = results_xml(result)
     elif isinstance(result, AskResult) and fmt in ("csv", "tsv"):
-        text = f"_askResult\r\n{'true' if result.value else 'false'}\r\n"
+        text = ask_table(result)
     elif isinstance(result, AskResult):
         text = '{"head": {}, "boolean": ' + ("true" if result.value else "false") + "}\n"
     else:

@@ -31,16 +31,32 @@ def display(term: Term | None) -> str:
     return term.value
 
 
-def render(result: QueryResult, fmt: str = "table", width: int | None = None) -> str:
+def render(result: QueryResult, fmt: str | None = None, width: int | None = None) -> str:
+    """The result in ``fmt``; None is the form's own default (a table, Turtle for a graph, yes/no). A
+    format the result cannot take is refused, never swapped for another one."""
     if isinstance(result, GraphResult):
-        return render_graph(result, "ttl" if fmt in SELECT_FORMATS else fmt)
+        if fmt not in (None, *GRAPH_FORMATS):
+            raise UsageError(f"a CONSTRUCT or DESCRIBE result is a graph, not a {fmt} table",
+                             hint=f"use -f {', '.join(GRAPH_FORMATS)}")
+        return render_graph(result, fmt or "ttl")
     if isinstance(result, AskResult):
         if fmt == "json":
             return json.dumps({"head": {}, "boolean": result.value}) + "\n"
+        if fmt in ("csv", "tsv"):  # as SPARQL endpoints write a boolean in CSV/TSV
+            return ask_table(result)
+        if fmt not in (None, "table", "md"):
+            raise UsageError(f"an ASK result is true or false, not a {fmt} graph", hint="use -f table, json or csv")
         return ("yes" if result.value else "no") + "\n"
+    if fmt is None:
+        fmt = "table"
     if fmt not in SELECT_FORMATS:
-        raise UsageError(f"unknown result format {fmt!r}", hint=f"choose one of: {', '.join(SELECT_FORMATS)}")
+        raise UsageError(f"a SELECT result is a table, not a {fmt} graph",
+                         hint=f"choose one of: {', '.join(SELECT_FORMATS)}")
     return _SELECT_RENDERERS[fmt](result, width)
+
+
+def ask_table(result: AskResult) -> str:
+    return f"_askResult\r\n{'true' if result.value else 'false'}\r\n"
 
 
 def _table(result: SelectResult, width: int | None) -> str:

@@ -238,3 +238,20 @@ def test_a_full_disk_on_stdout_is_a_one_line_error():
                                 stderr=subprocess.PIPE, text=True)
     assert result.returncode == 1
     assert result.stderr == "kgtool: error: cannot write the output: No space left on device\n"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["query", "entity-graph", "-p", "entity", "place:almaty", "-f", "csv"], "is a graph, not a csv table"),
+    (["query", "has-source", "-p", "entity", "place:almaty", "-f", "ttl"], "is true or false, not a ttl graph"),
+    (["query", "ci-partners", "-f", "nt"], "is a table, not a nt graph"),
+], ids=["construct-as-csv", "ask-as-turtle", "select-as-ntriples"])
+def test_a_format_the_result_cannot_take_is_refused_not_swapped(args, message):
+    """entity-graph -f csv printed Turtle, has-source -f ttl printed "yes", both with exit 0."""
+    assert message in run_cli(*args, exit_code=2).stderr
+
+
+def test_each_form_has_its_own_default_format_and_ask_takes_csv():
+    assert run_cli("query", "entity-graph", "-p", "entity", "place:almaty").stdout.startswith("@prefix")
+    assert run_cli("query", "has-source", "-p", "entity", "place:almaty").stdout == "yes\n"
+    csv_lines = run_cli("query", "has-source", "-p", "entity", "place:almaty", "-f", "csv").stdout.splitlines()
+    assert csv_lines == ["_askResult", "true"]
