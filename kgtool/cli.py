@@ -90,6 +90,10 @@ def cli(ctx: click.Context, project_dir: str | None, traceback: bool) -> None:
       kgtool query ci-partners
     """
     ctx.obj = {"project_dir": project_dir, "traceback": traceback}
+    if not traceback:  # rdflib logs a traceback per ill-typed literal and warns about odd IRIs: kgtool says
+        import logging  # what matters itself, in words (validate, the gate)
+
+        logging.getLogger("rdflib").setLevel(logging.CRITICAL)
 
 
 def _project(ctx: click.Context):
@@ -310,9 +314,9 @@ def validate_cmd(ctx: click.Context, files: tuple[str, ...], fmt: str, output: s
 
         report = check_contribution(project, [Path(f) for f in files])
     else:
-        from .validate import validate_project
+        from .fastvalidate import check_project
 
-        report = validate_project(project)
+        report = check_project(project)
     _emit(RENDERERS[fmt](report), output)
     ctx.exit(int(ExitCode.OK if report.conforms else ExitCode.PROBLEMS))
 

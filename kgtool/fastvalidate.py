@@ -67,6 +67,24 @@ def validate_project_fast(project: Project) -> Report:
     return Report("bundled data", findings(evaluate(shapes, view), view), snapshot.meta["asserted"])
 
 
+def check_project(project: Project) -> Report:
+    """What `kgtool validate` runs on the bundled data: the shapes, by the fast validator (pySHACL when
+    the shapes use a feature it lacks), and every typed literal's lexical form, as the gate checks a
+    contribution's (a shape's sh:datatype sees ill-typed values only on the properties it constrains)."""
+    from dataclasses import replace
+
+    from .vocabulary import ill_typed_findings, without_datatype_echoes
+
+    report = validate_project_fast(project)
+    snapshot = get_snapshot(project)
+    ill_typed = ill_typed_findings(snapshot.asserted_file)
+    if ill_typed:
+        store = snapshot.open()
+        ill_typed = [replace(f, focus_label=_label([q.object for q in store.quads_for_pattern(
+            to_term(f"<{f.focus}>"), to_term(LABEL), None, None)])) for f in ill_typed]
+    return replace(report, findings=without_datatype_echoes(report.findings, ill_typed))
+
+
 def findings(results: list[Result], view: View) -> list[Finding]:
     labels = view.values(LABEL, False)
     out = {to_finding(r, labels) for r in results}

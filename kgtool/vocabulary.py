@@ -17,6 +17,7 @@ import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from rdflib import OWL, RDF, RDFS, XSD, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, SKOS
@@ -198,3 +199,37 @@ def _real_day(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+_TYPED_LINE = re.compile(r'^<([^>]*)> <([^>]*)> "((?:[^"\\]|\\.)*)"\^\^<([^>]*)> \.$')
+_NT_ESCAPE = re.compile(r'\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))')
+_NT_CHARS = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
+
+
+def ill_typed_findings(ntriples: Path) -> list[Finding]:
+    """The typed literals of an N-Triples file that are not valid for their datatype, worded as the gate
+    words them: hand-edited data/ gets the check a contribution gets (a shape's sh:datatype catches an
+    ill-typed value only on the properties it constrains)."""
+    from .strict_turtle import quiet_rdflib
+
+    findings = []
+    with quiet_rdflib(), open(ntriples, encoding="utf-8") as lines:
+        for line in lines:
+            if '"^^<' not in line or (match := _TYPED_LINE.match(line.rstrip("\n"))) is None:
+                continue
+            s, p, lexical, datatype = match.groups()
+            literal = Literal(_NT_ESCAPE.sub(_unescape, lexical), datatype=URIRef(datatype))
+            if (message := datatype_problem(literal)) is not None:
+                findings.append(Finding("Violation", message, focus=s, path=p, value=literal.n3(), stage="datatype"))
+    return findings
+
+
+def _unescape(match: re.Match) -> str:
+    code = match.group(1) or match.group(2)
+    return chr(int(code, 16)) if code else _NT_CHARS.get(match.group(3), match.group(3))
+
+
+def without_datatype_echoes(findings: list[Finding], ill_typed: list[Finding]) -> list[Finding]:
+    """Shape results about a value already reported as ill-typed say the same thing less clearly."""
+    seen = {(f.focus, f.path, f.value) for f in ill_typed}
+    return [f for f in findings if (f.focus, f.path, f.value) not in seen] + ill_typed

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from rdflib import Dataset, Graph
 
-from helpers import REPO, run_cli, tree_digest
+from helpers import REPO, copy_project, run_cli, tree_digest
 from kgtool.cli import cli
 
 COMMANDS = sorted(cli.commands)
@@ -255,3 +255,28 @@ def test_each_form_has_its_own_default_format_and_ask_takes_csv():
     assert run_cli("query", "has-source", "-p", "entity", "place:almaty").stdout == "yes\n"
     csv_lines = run_cli("query", "has-source", "-p", "entity", "place:almaty", "-f", "csv").stdout.splitlines()
     assert csv_lines == ["_askResult", "true"]
+
+
+def test_validate_reports_an_ill_typed_literal_in_data_even_where_no_shape_constrains_it(tmp_path):
+    """kzcn:note has no sh:datatype, so only the lexical check the gate also runs can see it."""
+    root = copy_project(tmp_path / "project")
+    (root / "data" / "zz-hand-edit.ttl").write_text(
+        "@prefix kzcn: <https://w3id.org/kzcn/ontology#> .\n@prefix place: <https://w3id.org/kzcn/id/place/> .\n"
+        '@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\nplace:almaty kzcn:note "abc"^^xsd:integer .\n',
+        encoding="utf-8")
+    result = run_cli("--project", str(root), "validate", exit_code=1)
+    assert "Almaty (place:almaty)" in result.stdout
+    assert "“abc” is not a valid xsd:integer [kzcn:note]" in result.stdout
+    assert "Traceback" not in result.stderr and not result.stderr.strip()
+
+
+def test_validate_of_the_bundled_data_runs_without_pyshacl():
+    """The fast validator (result for result pySHACL's, tests/test_fastvalidate.py) is what the command
+    runs; it used to call pySHACL, so the speed the benchmarks measure was not what users got."""
+    code = ("import sys, builtins\nreal = builtins.__import__\n"
+            "def guard(name, *a, **k):\n    assert not name.startswith('pyshacl'), 'pyshacl imported'\n"
+            "    return real(name, *a, **k)\nbuiltins.__import__ = guard\n"
+            "from kgtool.cli import main\nsys.argv = ['kgtool', 'validate']\nmain()\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("bundled data: conforms")
