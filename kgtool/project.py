@@ -50,6 +50,9 @@ class Project:
         files = sorted(self.data_dir.glob("*.ttl"))
         if not files:
             raise ProjectError(f"{self.data_dir}: no .ttl data files", hint="is this a kgtool project?")
+        for path in files:
+            if not path.is_file():
+                raise ProjectError(f"{path}: is not a regular file", hint="data/*.ttl are Turtle files; rename it")
         return files
 
     @property

@@ -130,9 +130,14 @@ def parse_query_file(path: Path) -> Query:
     """Read one .rq file and check its header; any problem is a ProjectError naming the file."""
     import yaml  # only the catalogue needs YAML
 
-    text = path.read_text(encoding="utf-8")
-    header_lines = [line[2:].removeprefix(" ") for line in text.splitlines() if line.startswith("#+")]
     where = f"{path}"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ProjectError(f"{where}: not UTF-8 text (byte {exc.start})", hint="save the query as UTF-8") from None
+    except OSError as exc:
+        raise ProjectError(f"{where}: cannot read ({exc.strerror or exc})") from None
+    header_lines = [line[2:].removeprefix(" ") for line in text.splitlines() if line.startswith("#+")]
     if not header_lines:
         raise ProjectError(f"{where}: no '#+' header", hint="add at least '#+ summary: ...'")
     try:

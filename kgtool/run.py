@@ -85,7 +85,10 @@ def cached_query(path: Path) -> Query:
     """parse_query_file, with the result cached under the hash of the file and of the parser's code."""
     from .closure import cache_dir, code_digest, sha256, write_cached_file
 
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError:  # a folder named x.rq, an unreadable file: the parser says so, naming it
+        return parse_query_file(path)
     key = sha256(code_digest("queries").encode() + b"\0" + data).hexdigest()
     entry = cache_dir() / "queries" / f"{key[:40]}.json"
     try:
@@ -96,7 +99,7 @@ def cached_query(path: Path) -> Query:
     except (OSError, ValueError, TypeError, KeyError):
         pass
     query = parse_query_file(path)
-    if query.text == data.decode("utf-8"):  # unchanged while parsed: safe to remember
+    if query.text == data.decode("utf-8", "replace"):  # unchanged while parsed: safe to remember
         fields = {k: v for k, v in asdict(query).items() if k != "path"}
         with contextlib.suppress(OSError):
             write_cached_file(entry, json.dumps(fields).encode("utf-8"))

@@ -36,11 +36,12 @@ class RdflibStore:
 
         _refuse_service_in_rdflib()
         init = {Variable(k): to_rdflib(v) for k, v in (bindings or {}).items()}
-        try:
-            result = self.graph.query(sparql, initBindings=init)
+        try:  # rdflib evaluates lazily: errors come while the rows are read, too
+            return from_rdflib_result(self.graph.query(sparql, initBindings=init))
+        except QueryError:
+            raise
         except Exception as exc:
             raise QueryError(f"query failed: {' '.join(str(exc).split())[:400]}") from None
-        return from_rdflib_result(result)
 
 
 def _refuse_service_in_rdflib() -> None:

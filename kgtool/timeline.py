@@ -88,6 +88,10 @@ def fractional_year(value: str, end: bool = False) -> float | None:
     return year + (1.0 if end else 0.5)
 
 
+#: Years one timeline may span (the bundled data spans 35).
+MAX_YEARS = 500
+
+
 def build_timeline(project: Project, start: int | None = None, end: int | None = None,
                    kind: str | None = None) -> Timeline:
     from .graphs import load_asserted
@@ -106,6 +110,9 @@ def build_timeline(project: Project, start: int | None = None, end: int | None =
         raise UsageError(f"--from {start} is after --to {end}")
     first = start if start is not None else min((int(i.start) for i in items), default=1989)
     last = end if end is not None else max((int(i.end or i.start) for i in items), default=2023)
+    if last - first >= MAX_YEARS:  # every year is a tick and a column: a million-year axis never finishes
+        raise UsageError(f"{first}–{last} is {last - first + 1:,} years: a timeline shows at most {MAX_YEARS}",
+                         hint="narrow it with --from and --to")
     items = [i for i in items if (i.end or i.start) >= first and i.start < last + 1]
     items.sort(key=lambda i: (i.lane, i.start, i.label))
     label = label_of(graph, wanted) if wanted else None

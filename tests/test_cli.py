@@ -280,3 +280,24 @@ def test_validate_of_the_bundled_data_runs_without_pyshacl():
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("bundled data: conforms")
+
+
+def test_a_folder_or_a_non_utf8_file_among_the_project_files_is_named(tmp_path):
+    """Each was an internal error (IsADirectoryError, UnicodeDecodeError) asking for a bug report."""
+    root = copy_project(tmp_path / "project")
+    (root / "queries" / "folder.rq").mkdir()
+    assert "folder.rq: cannot read" in run_cli("--project", str(root), "queries", exit_code=2).stderr
+    (root / "queries" / "folder.rq").rmdir()
+    (root / "queries" / "latin1.rq").write_bytes(b'#+ summary: x\nSELECT * WHERE { ?s ?p "caf\xe9" }\n')
+    assert "latin1.rq: not UTF-8 text (byte 41)" in run_cli("--project", str(root), "queries", exit_code=2).stderr
+    (root / "queries" / "latin1.rq").unlink()
+    (root / "data" / "folder.ttl").mkdir()
+    for command in (["query", "ci-partners"], ["export"], ["validate"]):
+        stderr = run_cli("--project", str(root), *command, exit_code=2).stderr
+        assert "folder.ttl: is not a regular file" in stderr and "internal error" not in stderr
+
+
+def test_an_rdflib_error_while_rows_are_read_is_a_query_error():
+    stderr = run_cli("sparql", "-", "--engine", "rdflib", input="SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }",
+                     exit_code=1).stderr
+    assert stderr.startswith("kgtool: error: query failed:") and "internal error" not in stderr

@@ -137,3 +137,14 @@ def test_same_data_same_bytes(project):
     from kgtool.timeline import render_timeline
 
     assert render_timeline(project, "svg") == render_timeline(project, "svg")
+
+
+def test_a_range_too_wide_to_draw_is_refused_at_once(tmp_path):
+    """`--from -99999999 --to 99999999` ran until it was killed: every year is drawn."""
+    import time
+
+    started = time.monotonic()
+    stderr = run_cli("timeline", "-o", str(tmp_path / "t.svg"), "--from", "-99999999", "--to", "99999999",
+                     exit_code=2).stderr
+    assert "a timeline shows at most 500" in stderr and time.monotonic() - started < 30
+    assert not (tmp_path / "t.svg").exists()
