@@ -338,7 +338,9 @@ def index_page(project: Project) -> str:
 
 
 def write_docs(docs: Docs, folder) -> list:
-    """Write every page into ``folder`` (created if missing), each file atomically."""
+    """Write every page into ``folder`` (created if missing), each file atomically, after checking that
+    every page can be written: a page whose name is taken by a folder stops the run before any is
+    written, not half-way."""
     from pathlib import Path
 
     from .errors import InputError
@@ -349,6 +351,10 @@ def write_docs(docs: Docs, folder) -> list:
         target.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"{folder}: cannot create the folder ({exc.strerror})") from None
+    for name in docs.files:
+        if (target / name).exists() and not (target / name).is_file():
+            raise InputError(f"{target / name}: is in the way (not a file)",
+                             hint=f"remove it, or write the documentation into another folder than {folder}")
     written = []
     for name, text in docs.files.items():
         write_atomically(target / name, text)

@@ -38,6 +38,9 @@ RESULTS_JSON = "application/sparql-results+json"
 
 def check_endpoint(url: str) -> str:
     parts = urllib.parse.urlsplit(url)
+    if parts.username is not None or parts.password is not None:  # never echoed: the URL holds a password
+        raise UsageError("the endpoint URL holds credentials (user:password@), which would show in process "
+                         "lists and logs", hint="give them as KGTOOL_ENDPOINT_AUTH=user:password instead")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(f"endpoint {url!r} is not an http(s) URL", hint="e.g. http://localhost:7878/query")
     return url
@@ -200,4 +203,6 @@ def _auth_header() -> dict[str, str]:
     credentials = os.environ.get("KGTOOL_ENDPOINT_AUTH")
     if not credentials:
         return {}
+    if ":" not in credentials:
+        raise UsageError("KGTOOL_ENDPOINT_AUTH must be user:password (HTTP Basic)")
     return {"Authorization": "Basic " + base64.b64encode(credentials.encode("utf-8")).decode("ascii")}

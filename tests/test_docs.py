@@ -102,3 +102,11 @@ def test_readme_shows_a_timeline_and_a_graph(name, labels):
         assert label in text
     assert path.stat().st_size < 150_000, "keep README pictures small"
     assert f"docs/{name}" in (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def test_docs_are_written_all_or_nothing_when_a_page_name_is_taken(tmp_path):
+    """A folder named index.html stopped the run after ontology.html and queries.html were written."""
+    (tmp_path / "index.html").mkdir()
+    stderr = run_cli("docs", "-o", str(tmp_path), exit_code=2).stderr
+    assert "index.html: is in the way" in stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["index.html"]

@@ -193,6 +193,17 @@ def test_only_http_endpoints(url):
     assert "not an http(s) URL" in run_cli("push", "--endpoint", url, exit_code=2).stderr
 
 
+def test_credentials_in_the_endpoint_url_are_refused_and_never_echoed():
+    stderr = run_cli("push", "--endpoint", "http://user:s3cret@127.0.0.1:9/store", exit_code=2).stderr
+    assert "KGTOOL_ENDPOINT_AUTH=user:password" in stderr and "s3cret" not in stderr
+
+
+def test_endpoint_auth_without_a_colon_is_refused(monkeypatch):
+    monkeypatch.setenv("KGTOOL_ENDPOINT_AUTH", "justatoken")
+    url = f"http://127.0.0.1:{free_port()}/store"
+    assert "must be user:password" in run_cli("push", "--endpoint", url, exit_code=2).stderr
+
+
 # ------------------------------------------------------------------------------------------- binding
 @pytest.mark.parametrize("text,expected", [
     ("SELECT ?x WHERE { ?x ?p ?o }", "SELECT ?x WHERE {"),
