@@ -40,7 +40,7 @@ from .errors import UsageError
 from .hygiene import check_term_sizes, check_triple_count, printable, read_contribution
 from .policy import needs_known_kinds, policy_findings
 from .project import Project
-from .references import duplicate_findings, reference_findings
+from .references import citation_mismatches, duplicate_findings, figure_conflicts, reference_findings
 from .report import SEVERITIES, Finding, Report
 from .strict_turtle import Contribution, parse_contribution, quiet_rdflib
 from .validate import label_of
@@ -101,6 +101,7 @@ def _findings(existing: Existing, contribution: Contribution) -> list[Finding]:
     usable = contribution.without(unusable | restated)
     typed_elsewhere = {str(s) for s, p, _o in unusable if p == RDF.type}
     misfits, misplaced = domain_range_findings(existing, usable, existing.signatures)
+    misfits += citation_mismatches(existing, usable)
     inferred = new_inferences(existing, usable.graph)
     references = reference_findings(existing, usable, inferred, typed_elsewhere)
     shacl = shacl_caused(existing, usable, inferred)
@@ -111,6 +112,7 @@ def _findings(existing: Existing, contribution: Contribution) -> list[Finding]:
         + misfits
         + _without_echoes(shacl, references, typed_elsewhere, ill_typed, retyped)
         + duplicate_findings(existing, usable)
+        + figure_conflicts(existing, usable)
     )
 
 

@@ -77,12 +77,27 @@ def check_project(project: Project) -> Report:
 
     report = validate_project_fast(project)
     snapshot = get_snapshot(project)
-    ill_typed = ill_typed_findings(snapshot.asserted_file)
-    if ill_typed:
-        store = snapshot.open()
-        ill_typed = [replace(f, focus_label=_label([q.object for q in store.quads_for_pattern(
-            to_term(f"<{f.focus}>"), to_term(LABEL), None, None)])) for f in ill_typed]
-    return replace(report, findings=without_datatype_echoes(report.findings, ill_typed))
+    store = snapshot.open()
+    extra = ill_typed_findings(snapshot.asserted_file) + _citation_mismatches(store)
+    extra = [replace(f, focus_label=_label([q.object for q in store.quads_for_pattern(
+        to_term(f"<{f.focus}>"), to_term(LABEL), None, None)])) for f in extra]
+    return replace(report, findings=without_datatype_echoes(report.findings, extra))
+
+
+def _citation_mismatches(store) -> list[Finding]:
+    """Facts citing a reference of an article they are not stated in (the gate's check of a
+    contribution, :func:`kgtool.references.citation_mismatches`, over the whole graph)."""
+    from .namespaces import shorten
+    from .references import CITATION_MESSAGE
+
+    kzcn = "https://w3id.org/kzcn/ontology#"
+    rows = store.query(f"""SELECT ?fact ?reference ?article WHERE {{
+        ?fact <{kzcn}citesReference> ?reference . ?reference <{kzcn}inArticle> ?article .
+        FILTER NOT EXISTS {{ ?fact <{kzcn}statedIn> ?article }} }}""")
+    return [Finding("Violation", CITATION_MESSAGE.format(reference=shorten(reference.value),
+                                                         article=shorten(article.value)),
+                    focus=fact.value, path=f"{kzcn}citesReference", value=f"<{reference.value}>", stage="reference")
+            for fact, reference, article in rows]
 
 
 def findings(results: list[Result], view: View) -> list[Finding]:

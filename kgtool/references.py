@@ -186,3 +186,65 @@ def duplicate_findings(existing: Existing, contribution: Contribution) -> list[F
             )
     return findings
 
+
+_K = {name: URIRef(ONTOLOGY + name) for name in ("Figure", "measure", "date", "about", "value", "statedIn")}
+
+
+def figure_conflicts(existing: Existing, contribution: Contribution) -> list[Finding]:
+    """New figures whose measure, date and subject match a figure in data/ with another value: a second
+    number for the same thing is either a disagreement between sources (which the figure-disagreements
+    query lists) or a mistake, so the contributor is asked which."""
+    graph, findings = contribution.graph, []
+    for figure in sorted(graph.subjects(RDF.type, _K["Figure"])):
+        key = [graph.value(figure, _K[name]) for name in ("measure", "date", "about")]
+        value = graph.value(figure, _K["value"])
+        if key[0] is None or value is None:
+            continue
+        for other in sorted(set(existing.asserted.subjects(_K["measure"], key[0])) - {figure}):
+            if [_one(existing.asserted, other, _K[name]) for name in ("date", "about")] != key[1:]:
+                continue
+            theirs = _one(existing.asserted, other, _K["value"])
+            if theirs is None or _number(theirs) == _number(value):
+                continue
+            sources = ", ".join(sorted(shorten(str(a)) for a in existing.asserted.objects(other, _K["statedIn"])))
+            file, line = contribution.where(figure, _K["value"], value)
+            findings.append(Finding(
+                "Warning",
+                f"{shorten(str(other))} already gives {theirs} for this measure, date and subject"
+                f"{f' ({sources})' if sources else ''}: if both sources say so, keep both (the "
+                "figure-disagreements query shows them side by side); if not, correct one of them",
+                focus=str(figure), path=str(_K["value"]), value=value.n3(), stage="duplicate",
+                file=file, line=line))
+    return findings
+
+
+def _one(graph, subject: Node, predicate: URIRef) -> Node | None:
+    return next(iter(graph.objects(subject, predicate)), None)
+
+
+def _number(literal: Node) -> object:
+    try:
+        return float(str(literal))
+    except ValueError:
+        return str(literal)
+
+
+CITATION_MESSAGE = ("cites {reference}, a reference of {article}, which it is not stated in: add kzcn:statedIn "
+                    "{article}, or cite a reference of its own article")
+
+
+def citation_mismatches(existing: Existing, contribution: Contribution) -> list[Finding]:
+    """New citations of a reference whose article the fact is not stated in (a fact of article 002 citing a
+    reference of article 000 is a slip of the pen, or a missing kzcn:statedIn)."""
+    graph, findings = contribution.graph, []
+    cites, stated, in_article = (URIRef(ONTOLOGY + n) for n in ("citesReference", "statedIn", "inArticle"))
+    for fact, reference in sorted(graph.subject_objects(cites)):
+        articles = set(graph.objects(reference, in_article)) | set(existing.asserted.objects(reference, in_article))
+        said_in = set(graph.objects(fact, stated)) | set(existing.asserted.objects(fact, stated))
+        if articles and not articles & said_in:
+            file, line = contribution.where(fact, cites, reference)
+            article = " or ".join(sorted(shorten(str(a)) for a in articles))
+            findings.append(Finding(
+                "Violation", CITATION_MESSAGE.format(reference=shorten(str(reference)), article=article),
+                focus=str(fact), path=str(cites), value=reference.n3(), stage="reference", file=file, line=line))
+    return findings

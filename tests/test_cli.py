@@ -301,3 +301,14 @@ def test_an_rdflib_error_while_rows_are_read_is_a_query_error():
     stderr = run_cli("sparql", "-", "--engine", "rdflib", input="SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }",
                      exit_code=1).stderr
     assert stderr.startswith("kgtool: error: query failed:") and "internal error" not in stderr
+
+
+def test_validate_reports_a_fact_citing_another_articles_reference(tmp_path):
+    root = copy_project(tmp_path / "project")
+    (root / "data" / "zz-hand-edit.ttl").write_text(
+        "@prefix kzcn: <https://w3id.org/kzcn/ontology#> .\n@prefix event: <https://w3id.org/kzcn/id/event/> .\n"
+        "@prefix source: <https://w3id.org/kzcn/id/source/> .\n"
+        "event:2017-04-17-meeting-on-the-bright-silk-road-concert kzcn:citesReference source:ref-000-kaukenov-2008 .\n",
+        encoding="utf-8")
+    out = run_cli("--project", str(root), "validate", exit_code=1).stdout
+    assert "cites source:ref-000-kaukenov-2008, a reference of source:article-000, which it is not stated in" in out
