@@ -100,39 +100,35 @@ def _findings(existing: Existing, contribution: Contribution) -> list[Finding]:
     restated = {triple for triple in contribution.graph if triple in existing.asserted}
     usable = contribution.without(unusable | restated)
     typed_elsewhere = {str(s) for s, p, _o in unusable if p == RDF.type}
-    misfits, misplaced = domain_range_findings(existing, usable, existing.signatures)
+    misfits, outside = domain_range_findings(existing, usable, existing.signatures)
     misfits += citation_mismatches(existing, usable)
+    usable = usable.without(outside)
     inferred = new_inferences(existing, usable.graph)
     references = reference_findings(existing, usable, inferred, typed_elsewhere)
     shacl = shacl_caused(existing, usable, inferred)
     ill_typed = {(f.focus, f.path, f.value) for f in findings if f.stage == "datatype"}
-    retyped = {node for node in misplaced if not any(usable.graph.triples((URIRef(node), RDF.type, None)))}
     return (
         findings
         + misfits
-        + _without_echoes(shacl, references, typed_elsewhere, ill_typed, retyped)
+        + _without_echoes(shacl, references, typed_elsewhere, ill_typed)
         + duplicate_findings(existing, usable)
         + figure_conflicts(existing, usable)
     )
 
 
 def _without_echoes(
-    shacl: list[Finding], references: list[Finding], typed_elsewhere: set[str], ill_typed: set[tuple],
-    retyped: set[str] = frozenset(),
+    shacl: list[Finding], references: list[Finding], typed_elsewhere: set[str], ill_typed: set[tuple]
 ) -> list[Finding]:
     """Leave out what is only an echo of a problem reported already: shape results about an entity that
     exists nowhere (it has no label because it does not exist), "needs a class" for an entity whose class
-    was unknown, shape results about a value already said to be invalid for its own datatype, shape
-    results about an entity a link outside its domain or range would give a class it does not have
-    (Almaty "needs a title" because a fact says it was stated in Almaty), and the reference stage's "no
-    class" where a shape says the same."""
+    was unknown, shape results about a value already said to be invalid for its own datatype, and the
+    reference stage's "no class" where a shape says the same."""
     nowhere = {f.value.strip("<>") for f in references if f.value}
     untyped = {f.focus for f in shacl if f.path == str(RDF.type)}
     kept = [
         f
         for f in shacl
         if f.focus not in nowhere
-        and f.focus not in retyped
         and not (f.focus in typed_elsewhere and f.path == str(RDF.type))
         and (f.focus, f.path, f.value) not in ill_typed
     ]

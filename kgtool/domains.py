@@ -56,10 +56,12 @@ def is_class(term: URIRef) -> bool:
 
 
 def domain_range_findings(existing, contribution: Contribution, signatures: Signatures) \
-        -> tuple[list[Finding], set[str]]:
-    """Findings, and the nodes they are about (shape results about those nodes are echoes of them)."""
+        -> tuple[list[Finding], set]:
+    """Findings, and the triples they are about: the later stages leave those out, as they leave out
+    triples with unknown terms, so that what the closure would infer from them (the person made a place,
+    the city an article) raises no shape results of its own."""
     findings: list[Finding] = []
-    misplaced: set[str] = set()
+    misfits: set = set()
     given: dict[Node, set[Node]] = {}
 
     def classes(node: Node) -> set[Node]:
@@ -78,12 +80,12 @@ def domain_range_findings(existing, contribution: Contribution, signatures: Sign
             missing = sorted(_most_specific(expected, signatures) - have)
             if not have or not missing:
                 continue
-            misplaced.add(str(node))
+            misfits.add(triple)
             file, line = contribution.origin[triple]
             findings.append(Finding(
                 "Violation", _message(p, node, missing, have, side, signatures), focus=str(s), path=str(p),
                 value=o.n3(), stage="ontology", file=file, line=line))
-    return findings, misplaced
+    return findings, misfits
 
 
 def _message(p: Node, node: Node, missing: list[Node], have: set[Node], side: str, signatures: Signatures) -> str:

@@ -191,42 +191,45 @@ _K = {name: URIRef(ONTOLOGY + name) for name in ("Figure", "measure", "date", "a
 
 
 def figure_conflicts(existing: Existing, contribution: Contribution) -> list[Finding]:
-    """New figures whose measure, date and subject match a figure in data/ with another value: a second
+    """New figures whose measure, date and subject match figures in data/ with another value: a second
     number for the same thing is either a disagreement between sources (which the figure-disagreements
-    query lists) or a mistake, so the contributor is asked which."""
-    graph, findings = contribution.graph, []
+    query lists) or a mistake, so the contributor is asked which. One warning per new figure, naming a
+    few of the others and counting the rest. One query for all of them (terms written as N-Triples,
+    which is SPARQL syntax too): at a million triples a measure has a thousand figures."""
+    graph, terms = contribution.graph, existing.asserted.terms
+    rows = []
     for figure in sorted(graph.subjects(RDF.type, _K["Figure"])):
-        key = [graph.value(figure, _K[name]) for name in ("measure", "date", "about")]
-        value = graph.value(figure, _K["value"])
-        if key[0] is None or value is None:
+        row = [figure, *(graph.value(figure, _K[name]) for name in ("measure", "date", "about", "value"))]
+        if all(term is not None for term in row) and isinstance(row[-1], Literal):
+            rows.append(row)
+    if not rows:
+        return []
+    values = " ".join("(" + " ".join(terms.nt(term) for term in row) + ")" for row in rows)
+    k = {name: terms.nt(iri) for name, iri in _K.items()}
+    found: dict[str, list[str]] = defaultdict(list)
+    for new, other, theirs, sources in existing.store.query(f"""
+            SELECT ?new ?other ?theirs (GROUP_CONCAT(DISTINCT STR(?article); separator=" ") AS ?sources) WHERE {{
+                VALUES (?new ?measure ?date ?about ?ours) {{ {values} }}
+                ?other {k["measure"]} ?measure ; {k["date"]} ?date ; {k["about"]} ?about ; {k["value"]} ?theirs .
+                FILTER(?other != ?new && ?theirs != ?ours)
+                OPTIONAL {{ ?other {k["statedIn"]} ?article }}
+            }} GROUP BY ?new ?other ?theirs ORDER BY ?new ?other"""):
+        said = [shorten(a) for a in sorted(sources.value.split())]
+        found[new.value].append(f"{shorten(other.value)} ({', '.join([theirs.value, *said])})")
+    findings = []
+    for figure, *_key, value in rows:
+        others = found.get(str(figure))
+        if not others:
             continue
-        for other in sorted(set(existing.asserted.subjects(_K["measure"], key[0])) - {figure}):
-            if [_one(existing.asserted, other, _K[name]) for name in ("date", "about")] != key[1:]:
-                continue
-            theirs = _one(existing.asserted, other, _K["value"])
-            if theirs is None or _number(theirs) == _number(value):
-                continue
-            sources = ", ".join(sorted(shorten(str(a)) for a in existing.asserted.objects(other, _K["statedIn"])))
-            file, line = contribution.where(figure, _K["value"], value)
-            findings.append(Finding(
-                "Warning",
-                f"{shorten(str(other))} already gives {theirs} for this measure, date and subject"
-                f"{f' ({sources})' if sources else ''}: if both sources say so, keep both (the "
-                "figure-disagreements query shows them side by side); if not, correct one of them",
-                focus=str(figure), path=str(_K["value"]), value=value.n3(), stage="duplicate",
-                file=file, line=line))
+        shown = "; ".join(others[:3]) + (f"; and {len(others) - 3:,} more" if len(others) > 3 else "")
+        file, line = contribution.where(figure, _K["value"], value)
+        findings.append(Finding(
+            "Warning",
+            f"data/ already gives another value for this measure, date and subject: {shown}. If the sources "
+            "say so, keep both (the figure-disagreements query shows them side by side); if not, correct one",
+            focus=str(figure), path=str(_K["value"]), value=value.n3(), stage="duplicate", file=file, line=line))
     return findings
 
-
-def _one(graph, subject: Node, predicate: URIRef) -> Node | None:
-    return next(iter(graph.objects(subject, predicate)), None)
-
-
-def _number(literal: Node) -> object:
-    try:
-        return float(str(literal))
-    except ValueError:
-        return str(literal)
 
 
 CITATION_MESSAGE = ("cites {reference}, a reference of {article}, which it is not stated in: add kzcn:statedIn "
