@@ -49,7 +49,7 @@ def open_store(project: Project, inference: bool = True, engine: str | None = No
         from .store import OxigraphStore
 
         snapshot = get_snapshot(project)
-        return OxigraphStore(snapshot.open(inference), snapshot.graphs(inference))
+        return OxigraphStore(snapshot.open(inference), snapshot.graphs(inference), snapshot.exact_literals_file)
     from .graphs import load_graphs
     from .store import RdflibStore
 

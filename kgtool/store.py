@@ -108,9 +108,10 @@ class OxigraphStore:
 
     name = "oxigraph"
 
-    def __init__(self, store, graphs: list) -> None:
+    def __init__(self, store, graphs: list, exact_literals=None) -> None:
         self.store = store
         self.default_graph = graph_terms(graphs)
+        self.exact_literals = exact_literals  # the snapshot's exact-literals.nt, if any
 
     def query(self, sparql: str, bindings: dict[str, Term] | None = None) -> QueryResult:
 
@@ -118,10 +119,45 @@ class OxigraphStore:
 
         sparql = bind_parameters(sparql, bindings or {})
         try:
-            result = self.store.query(sparql, default_graph=self.default_graph, named_graphs=[])
-            return from_oxigraph_result(result)
+            result = from_oxigraph_result(self.store.query(sparql, default_graph=self.default_graph,
+                                                           named_graphs=[]))
         except (SyntaxError, OSError, ValueError, TypeError, RuntimeError) as exc:
             raise QueryError(f"query failed: {' '.join(str(exc).split())[:400]}") from None
+        if isinstance(result, GraphResult) and self.exact_literals is not None:
+            result = GraphResult(sorted(restore_literals(result.ntriples, self.exact_literals)))
+        return result
+
+
+_INTEGER_END = '"^^<http://www.w3.org/2001/XMLSchema#integer> .'
+
+
+def restore_literals(lines: list[str], exact_file) -> list[str]:
+    """Triples as the data writes them: Oxigraph stores "25"^^xsd:positiveInteger as "25"^^xsd:integer
+    (oxigraph#526); the snapshot lists every such triple as written (exact-literals.nt), so a graph
+    result's triple gets its literal back by subject, predicate and number. (A SELECT row cannot: its
+    value carries no triple.)"""
+    if not any(line.endswith(_INTEGER_END) for line in lines):
+        return lines
+    from .shapes_fast import load_exact
+
+    exact = load_exact(exact_file)
+    out = []
+    for line in lines:
+        if line.endswith(_INTEGER_END):
+            s, p, o = line[:-2].split(" ", 2)
+            number = o[1:o.index('"', 1)]
+            written = [str(lit) for lit in exact.get((s, p), ()) if _same_number(lit.value, number)]
+            if written:
+                line = f"{s} {p} {written[0]} ."
+        out.append(line)
+    return out
+
+
+def _same_number(lexical: str, number: str) -> bool:
+    try:
+        return int(lexical.strip()) == int(number)
+    except ValueError:
+        return False
 
 
 def graph_terms(graphs: list) -> list:
