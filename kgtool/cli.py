@@ -551,7 +551,8 @@ def serve_cmd(ctx: click.Context, host: str | None, port: int, timeout: float, m
               help="Graph Store Protocol URL, e.g. http://localhost:7878/store (Oxigraph) or "
                    "http://localhost:3030/ds/data (Fuseki).")
 @click.option("--graph", metavar="IRI", help="Write this named graph (default: the default graph).")
-@click.option("--append", is_flag=True, help="Add to the graph (POST) instead of replacing it (PUT).")
+@click.option("--append", is_flag=True, help="Add to the graph (POST) instead of replacing it (PUT). Not "
+              "idempotent: the ontology's blank nodes (property chains) are added again each time.")
 @click.option("--no-inference", is_flag=True, help="Push the asserted triples only, without inferences.")
 @click.option("-f", "--format", "fmt", type=click.Choice(["ttl", "nt"]), default="ttl", show_default=True,
               help="Upload as Turtle (every store reads it) or N-Triples.")

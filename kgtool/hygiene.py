@@ -226,7 +226,10 @@ def guess_encoding(data: bytes) -> str:
         pass
     text = data.decode("cp1251", errors="replace")
     cyrillic = sum(1 for ch in text if "\u0400" <= ch <= "\u04ff")
-    if cyrillic >= 0.7 * len(high):
+    # Cyrillic words are runs of high bytes; Western text has one accented letter among ASCII ones ("Café")
+    in_runs = sum(1 for i, b in enumerate(data) if b >= 0x80 and (
+        (i > 0 and data[i - 1] >= 0x80) or (i + 1 < len(data) and data[i + 1] >= 0x80)))
+    if cyrillic >= 0.7 * len(high) and in_runs >= 0.5 * len(high):
         return "Windows-1251 (Cyrillic)"
     return "Latin-1 / Windows-1252 (Western European)"
 

@@ -130,7 +130,10 @@ def suggestions(term: URIRef, candidates: Iterable[URIRef], n: int = 3) -> list[
     for name in {shorten(str(c)) for c in candidates}:
         full = _ratio(wanted, name.lower())
         local = _ratio(wanted_local, _local(name).lower())
-        scored.append((max(full, local), name))
+        # the same letters in another order (kzcn:lable) is the likeliest slip of all: rdfs:label before
+        # kzcn:place, which difflib scores the same
+        swapped = 0.1 if local and sorted(wanted_local) == sorted(_local(name).lower()) else 0.0
+        scored.append((max(full, local) + swapped, name))
     scored = sorted((s for s in scored if s[0] >= _CUTOFF), key=lambda s: (-s[0], s[1]))
     return [name for score, name in scored if score >= scored[0][0] - 0.08][:n] if scored else []
 

@@ -42,6 +42,8 @@ HOSTILE: dict[str, tuple[bytes, str]] = {
     "cp1251.ttl": (CYRILLIC.encode("cp1251"), "it looks like Windows-1251 (Cyrillic)"),
     "gbk.ttl": (CHINESE.encode("gbk"), "it looks like GB18030/GBK (Chinese)"),
     "latin1.ttl": (b"# Caf\xe9 \xe0 Almaty\n", "invalid byte 0xE9 at byte 5 (line 1, column 6)"),
+    # "Caf\xe9" is "Cafй" in Windows-1251 too; a lone accented letter among ASCII ones is Western
+    "latin1-guess.ttl": (b'# Caf\xe9 na\xefve\n', "it looks like Latin-1 / Windows-1252 (Western European)"),
     "rdfxml-entities.ttl": (BILLION_LAUGHS.encode(), "this is XML or HTML (RDF/XML?), not Turtle"),
     "html.ttl": (b"<html><body>not turtle</body></html>", "this is XML or HTML"),
     "jsonld.ttl": (b'{"@context": {}, "@id": "x"}', "this is JSON (JSON-LD?), not Turtle"),
