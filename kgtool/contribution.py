@@ -40,7 +40,13 @@ from .errors import UsageError
 from .hygiene import check_term_sizes, check_triple_count, printable, read_contribution
 from .policy import needs_known_kinds, policy_findings
 from .project import Project
-from .references import citation_mismatches, duplicate_findings, figure_conflicts, reference_findings
+from .references import (
+    citation_mismatches,
+    duplicate_findings,
+    figure_conflicts,
+    label_language_conflicts,
+    reference_findings,
+)
 from .report import SEVERITIES, Finding, Report
 from .strict_turtle import Contribution, parse_contribution, quiet_rdflib
 from .validate import label_of
@@ -101,7 +107,7 @@ def _findings(existing: Existing, contribution: Contribution) -> list[Finding]:
     usable = contribution.without(unusable | restated)
     typed_elsewhere = {str(s) for s, p, _o in unusable if p == RDF.type}
     misfits, outside = domain_range_findings(existing, usable, existing.signatures)
-    misfits += citation_mismatches(existing, usable)
+    misfits += citation_mismatches(existing, usable) + label_language_conflicts(existing, usable)
     usable = usable.without(outside)
     inferred = new_inferences(existing, usable.graph)
     references = reference_findings(existing, usable, inferred, typed_elsewhere)

@@ -78,10 +78,28 @@ def check_project(project: Project) -> Report:
     report = validate_project_fast(project)
     snapshot = get_snapshot(project)
     store = snapshot.open()
-    extra = ill_typed_findings(snapshot.asserted_file) + _citation_mismatches(store)
+    extra = ill_typed_findings(snapshot.asserted_file) + _citation_mismatches(store) + _label_languages(store)
     extra = [replace(f, focus_label=_label([q.object for q in store.quads_for_pattern(
         to_term(f"<{f.focus}>"), to_term(LABEL), None, None)])) for f in extra]
     return replace(report, findings=without_datatype_echoes(report.findings, extra))
+
+
+def _label_languages(store) -> list[Finding]:
+    """Entities with two rdfs:labels in one language under different tags (the gate's
+    :func:`kgtool.references.label_language_conflicts`, over the whole graph)."""
+    from .references import LABEL_LANGUAGE_MESSAGE, primary_language
+
+    label = "http://www.w3.org/2000/01/rdf-schema#label"
+    rows = store.query(f"""SELECT ?entity ?value ?other WHERE {{
+        ?entity <{label}> ?value , ?other .
+        FILTER(LANG(?value) != "" && LANG(?other) != "" && LCASE(LANG(?value)) > LCASE(LANG(?other))) }}""")
+    found = {}
+    for entity, value, other in rows:
+        if primary_language(value.language) == primary_language(other.language):
+            found.setdefault((entity.value, str(value)), set()).update({value.language, other.language})
+    return [Finding("Violation", LABEL_LANGUAGE_MESSAGE.format(tags=" and ".join(f"@{t}" for t in sorted(tags))),
+                    focus=entity, path=label, value=value, stage="reference")
+            for (entity, value), tags in sorted(found.items())]
 
 
 def _citation_mismatches(store) -> list[Finding]:

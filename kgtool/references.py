@@ -251,3 +251,31 @@ def citation_mismatches(existing: Existing, contribution: Contribution) -> list[
                 "Violation", CITATION_MESSAGE.format(reference=shorten(str(reference)), article=article),
                 focus=str(fact), path=str(cites), value=reference.n3(), stage="reference", file=file, line=line))
     return findings
+
+
+LABEL_LANGUAGE_MESSAGE = ("one rdfs:label per language, regional variants included ({tags} are two labels "
+                          "in the same language): give the other as skos:altLabel")
+
+
+def primary_language(tag: str) -> str:
+    return tag.split("-", 1)[0].lower()
+
+
+def label_language_conflicts(existing: Existing, contribution: Contribution) -> list[Finding]:
+    """A new rdfs:label in a language the entity already has a label in under another tag ("Alma-Ata"@en-GB
+    beside "Almaty"@en): sh:uniqueLang compares tags exactly, and every list would show the entity twice.
+    (Checked here and by `kgtool validate`, not as a SPARQL shape: pySHACL runs those once per entity.)"""
+    graph, findings = contribution.graph, []
+    for subject, label in sorted(graph.subject_objects(RDFS.label)):
+        if not isinstance(label, Literal) or not label.language or (subject, RDFS.label, label) in existing.asserted:
+            continue
+        others = {other.language for other in {*graph.objects(subject, RDFS.label),
+                                                 *existing.asserted.objects(subject, RDFS.label)}
+                  if isinstance(other, Literal) and other.language and other.language != label.language
+                  and primary_language(other.language) == primary_language(label.language)}
+        if others:
+            file, line = contribution.where(subject, RDFS.label, label)
+            tags = " and ".join(f"@{tag}" for tag in sorted({label.language, *others}))
+            findings.append(Finding("Violation", LABEL_LANGUAGE_MESSAGE.format(tags=tags), focus=str(subject),
+                                    path=str(RDFS.label), value=label.n3(), stage="reference", file=file, line=line))
+    return findings

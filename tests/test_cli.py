@@ -325,3 +325,12 @@ def test_a_construct_of_everything_gives_the_triples_the_export_gives():
 
     assert named(constructed) == named(exported)
     assert any("XMLSchema#positiveInteger>" in line for line in named(constructed))
+
+
+def test_validate_reports_two_labels_in_one_language_under_different_tags(tmp_path):
+    root = copy_project(tmp_path / "project")
+    (root / "data" / "zz-hand-edit.ttl").write_text(
+        "@prefix place: <https://w3id.org/kzcn/id/place/> .\n@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        'place:almaty rdfs:label "Alma-Ata"@en-GB .\n', encoding="utf-8")
+    out = run_cli("--project", str(root), "validate", exit_code=1).stdout
+    assert "Almaty (place:almaty)" in out and "(@en and @en-gb are two labels in the same language)" in out
