@@ -90,10 +90,13 @@ def cli(ctx: click.Context, project_dir: str | None, traceback: bool) -> None:
       kgtool query ci-partners
     """
     ctx.obj = {"project_dir": project_dir, "traceback": traceback}
-    if not traceback:  # rdflib logs a traceback per ill-typed literal and warns about odd IRIs: kgtool says
-        import logging  # what matters itself, in words (validate, the gate)
+    # rdflib logs a traceback per ill-typed literal and warns about odd IRIs: kgtool says what matters
+    # itself, in words (validate, the gate). Not on the query path, which never loads rdflib on the
+    # default engine and should not pay for `logging` (the rdflib engine silences it where it starts).
+    if not traceback and ctx.invoked_subcommand not in ("query", "sparql", "queries"):
+        from .store import quiet_rdflib_logs
 
-        logging.getLogger("rdflib").setLevel(logging.CRITICAL)
+        quiet_rdflib_logs()
 
 
 def _project(ctx: click.Context):

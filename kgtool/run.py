@@ -51,8 +51,9 @@ def open_store(project: Project, inference: bool = True, engine: str | None = No
         snapshot = get_snapshot(project)
         return OxigraphStore(snapshot.open(inference), snapshot.graphs(inference), snapshot.exact_literals_file)
     from .graphs import load_graphs
-    from .store import RdflibStore
+    from .store import RdflibStore, quiet_rdflib_logs
 
+    quiet_rdflib_logs()  # before parsing: an ill-typed literal in data/ would log a traceback
     return RdflibStore(load_graphs(project, inference=inference).union())
 
 

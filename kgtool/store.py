@@ -30,6 +30,8 @@ class RdflibStore:
 
     def __init__(self, graph) -> None:
         self.graph = graph
+        quiet_rdflib_logs()
+        quiet_rdflib_logs()  # its tracebacks for ill-typed literals are not the user's to read
 
     def query(self, sparql: str, bindings: dict[str, Term] | None = None) -> QueryResult:
         from rdflib import Variable
@@ -42,6 +44,15 @@ class RdflibStore:
             raise
         except Exception as exc:
             raise QueryError(f"query failed: {' '.join(str(exc).split())[:400]}") from None
+
+
+def quiet_rdflib_logs() -> None:
+    """Silence rdflib's log for the process: a traceback per ill-typed literal and warnings about odd
+    IRIs, which kgtool reports itself, in words (validate, the gate). Here, not in a module that imports
+    rdflib, so that the CLI can call it without loading rdflib."""
+    import logging
+
+    logging.getLogger("rdflib").setLevel(logging.CRITICAL)
 
 
 def _refuse_service_in_rdflib() -> None:
