@@ -149,26 +149,18 @@ def restore_literals(lines: list[str], exact_file) -> list[str]:
     value carries no triple.)"""
     if not any(line.endswith(_INTEGER_END) for line in lines):
         return lines
+    from .fastvalidate import exact_objects
     from .shapes_fast import load_exact
 
     exact = load_exact(exact_file)
     out = []
     for line in lines:
-        if line.endswith(_INTEGER_END):
-            s, p, o = line[:-2].split(" ", 2)
-            number = o[1:o.index('"', 1)]
-            written = [str(lit) for lit in exact.get((s, p), ()) if _same_number(lit.value, number)]
-            if written:
-                line = f"{s} {p} {written[0]} ."
-        out.append(line)
+        s, p, o = line[:-2].split(" ", 2)
+        if line.endswith(_INTEGER_END) and (s, p) in exact:
+            out += [f"{s} {p} {written} ." for written in sorted(exact_objects({o}, exact[s, p]))]
+        else:
+            out.append(line)
     return out
-
-
-def _same_number(lexical: str, number: str) -> bool:
-    try:
-        return int(lexical.strip()) == int(number)
-    except ValueError:
-        return False
 
 
 def graph_terms(graphs: list) -> list:
