@@ -6,7 +6,6 @@ Kept free of rdflib so that the fast query path (the closure cache) can use it t
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 from .errors import InputError
@@ -28,6 +27,8 @@ def write_atomically(path: Path, text: str | bytes) -> None:
     directory = path.resolve().parent
     if not directory.is_dir():
         raise InputError(f"{path}: folder {directory} does not exist")
+    import tempfile  # not at the top: the query path imports this module and never writes
+
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
     try:
         # mkstemp makes the file private (0600); give it the mode of the file it replaces, or rw-r--r--.

@@ -5,11 +5,9 @@ Works on engine-neutral :mod:`kgtool.terms` values only, so it serves every engi
 
 from __future__ import annotations
 
-import csv
-import io
-import json
+import os
 import re
-import shutil
+import sys
 
 from .errors import UsageError
 from .namespaces import shorten
@@ -41,6 +39,8 @@ def render(result: QueryResult, fmt: str | None = None, width: int | None = None
         return render_graph(result, fmt or "ttl")
     if isinstance(result, AskResult):
         if fmt == "json":
+            import json
+
             return json.dumps({"head": {}, "boolean": result.value}) + "\n"
         if fmt in ("csv", "tsv"):  # as SPARQL endpoints write a boolean in CSV/TSV
             return ask_table(result)
@@ -63,7 +63,7 @@ def _table(result: SelectResult, width: int | None) -> str:
     cells = [[display(t) for t in row] for row in result.rows]
     headers = list(result.variables)
     widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
-    limit = width or shutil.get_terminal_size((200, 24)).columns
+    limit = width or terminal_columns()
     widths = _fit(widths, limit)
 
     def line(values: list[str]) -> str:
@@ -73,6 +73,20 @@ def _table(result: SelectResult, width: int | None) -> str:
     out += [line(r) for r in cells]
     out.append(f"({len(cells)} row{'s' if len(cells) != 1 else ''})")
     return "\n".join(out) + "\n"
+
+
+def terminal_columns(fallback: int = 200) -> int:
+    """``shutil.get_terminal_size`` without importing shutil (and bz2, lzma with it) on every query."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns if columns > 0 else fallback
 
 
 def _fit(widths: list[int], limit: int) -> list[int]:
@@ -90,6 +104,9 @@ def _clip(text: str, width: int) -> str:
 
 
 def _csv(result: SelectResult, _width: int | None) -> str:
+    import csv
+    import io
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(result.variables)
@@ -139,6 +156,8 @@ def _json(result: SelectResult, _width: int | None) -> str:
         {v: encode(t) for v, t in zip(result.variables, row, strict=True) if t is not None} for row in result.rows
     ]
     doc = {"head": {"vars": result.variables}, "results": {"bindings": bindings}}
+    import json
+
     return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
 
 

@@ -194,6 +194,9 @@ def test_the_warm_query_path_imports_neither_rdflib_pyshacl_nor_owlrl(cache):
     assert "pyoxigraph" in imported, "the importtime output was not captured"
     heavy = sorted(m for m in imported if m.split(".")[0] in ("rdflib", "pyshacl", "owlrl", "yaml"))
     assert not heavy, f"the cold query path imported {heavy}"
+    # what only writing or the other output formats need: each costs 1-4 ms of every query's start
+    unneeded = sorted(imported & {"shutil", "tempfile", "csv", "bz2", "lzma", "hashlib", "subprocess", "logging"})
+    assert not unneeded, f"the cold query path imported {unneeded}"
 
 
 def test_invalid_turtle_is_an_input_error_naming_file_and_line(cache, project):

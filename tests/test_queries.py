@@ -256,6 +256,22 @@ def test_cli_ci_partners_reads_well(engine, monkeypatch):
     assert "<https://" not in out  # IRIs are shown as prefixed names, labels elsewhere
 
 
+def test_the_table_width_follows_columns_then_the_terminal(monkeypatch):
+    from kgtool import render
+
+    monkeypatch.setenv("COLUMNS", "90")
+    assert render.terminal_columns() == 90
+    monkeypatch.setenv("COLUMNS", "wide")  # not a number: ask the terminal, which is not one here
+
+    def no_terminal(_fd):
+        raise OSError("not a terminal")
+
+    monkeypatch.setattr(render.os, "get_terminal_size", no_terminal)
+    assert render.terminal_columns() == 200
+    monkeypatch.setattr(render.os, "get_terminal_size", lambda _fd: render.os.terminal_size((132, 40)))
+    assert render.terminal_columns() == 132
+
+
 def test_cli_ci_partners_in_every_format():
     rows = list(csv.reader(io.StringIO(run_cli("query", "ci-partners", "--format", "csv").stdout)))
     assert rows[0][:2] == ["host_university", "host_city"] and len(rows) == 6
