@@ -11,6 +11,7 @@ first.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 from rdflib import BNode, Graph, Literal, URIRef
@@ -41,14 +42,61 @@ def write_atomically(path: Path, text: str | bytes) -> None:
 
 def canonical(graph: Graph) -> Graph:
     """A copy with triples in sorted order and blank nodes relabelled canonically."""
+    import warnings
+
     if any(isinstance(t, BNode) for triple in graph for t in triple):
         from rdflib.compare import to_canonical_graph
 
         graph = to_canonical_graph(graph)
     ordered = new_graph()
-    for triple in sorted(graph, key=lambda t: tuple(term.n3() for term in t)):
-        ordered.add(triple)
+    with warnings.catch_warnings():  # rdflib warns of every ill-typed number it writes ("weird numerical")
+        warnings.simplefilter("ignore")
+        for triple in sorted(graph, key=lambda t: tuple(term.n3() for term in t)):
+            ordered.add(triple)
     return ordered
+
+
+def graph_of_lines(lines: Iterable[bytes]) -> Graph:
+    """An rdflib graph of N-Triples lines (``s p o``, with or without the final `` .``) whose literals keep
+    their lexical forms. rdflib's own parsers normalise them: ``"01"^^xsd:integer`` became ``"1"``, and
+    ``"INF"^^xsd:double`` the invalid ``"inf"``, so a JSON-LD or RDF/XML result differed from the Turtle of
+    the same triples."""
+    import pyoxigraph as ox
+
+    from .store import quiet_rdflib_logs
+
+    quiet_rdflib_logs()  # rdflib logs a traceback for every ill-typed literal it is given
+    data = b"\n".join(line if line.rstrip().endswith(b".") else line + b" ." for line in lines)
+    graph = new_graph()
+    made: dict = {}
+
+    def term(node):
+        known = made.get(node)
+        if known is None:
+            known = made[node] = _rdflib_term(node)
+        return known
+
+    try:
+        for triple in ox.parse(data, format=ox.RdfFormat.N_TRIPLES):
+            graph.add((term(triple.subject), term(triple.predicate), term(triple.object)))
+    except SyntaxError as exc:  # lines kgtool wrote itself: a bug, not the user's input
+        raise RuntimeError(f"unreadable N-Triples from kgtool itself: {exc}") from exc
+    return graph
+
+
+def _rdflib_term(node):
+    import pyoxigraph as ox
+
+    if isinstance(node, ox.NamedNode):
+        return URIRef(node.value)
+    if isinstance(node, ox.BlankNode):
+        return BNode(node.value)
+    if node.language:
+        return Literal(node.value, lang=node.language)
+    datatype = node.datatype.value
+    if datatype == "http://www.w3.org/2001/XMLSchema#string":
+        return Literal(node.value)
+    return Literal(node.value, datatype=URIRef(datatype), normalize=False)
 
 
 def serialize(graph: Graph, fmt: str) -> str:
@@ -61,7 +109,7 @@ def serialize(graph: Graph, fmt: str) -> str:
     ordered = canonical(graph)
     if fmt == "jsonld":
         context = {p: ns for p, ns in PREFIXES.items() if p != "sh"}
-        return _sorted_jsonld(ordered.serialize(format="json-ld", context=context, indent=2, sort_keys=True))
+        return _sorted_jsonld(_jsonld(ordered, context))
     return _sorted_rdfxml(ordered.serialize(format="xml"))
 
 
@@ -121,14 +169,34 @@ def _escape_char(match: re.Match) -> str:
     return _ESCAPES.get(char) or f"\\u{ord(char):04X}"
 
 
-def _sorted_jsonld(text: str) -> str:
+def _jsonld(graph: Graph, context: dict[str, str]) -> dict | list:
+    """The graph as compacted JSON-LD whose every typed literal is a value object with its own lexical form
+    (JSON-LD's fromRdf with ``useNativeTypes`` false, its default).
+
+    rdflib's serializer turns xsd:integer, xsd:double and xsd:boolean into JSON numbers whenever a context
+    is given: ``"INF"^^xsd:double`` became ``Infinity`` (not JSON), an ill-typed ``"abc"^^xsd:double`` a
+    plain string (its datatype lost), and ``"01"`` or ``"1.50E0"`` lost the form the other formats keep.
+    """
+    from rdflib.plugins.serializers.jsonld import Converter
+    from rdflib.plugins.shared.jsonld.context import Context
+
+    active = Context(context)
+    converter = Converter(active, use_native_types=False, use_rdf_type=False)
+    converter.use_native_types = False  # the constructor turns native types on whenever a context is active
+    result = converter.convert(graph)
+    if isinstance(result, list):
+        result = {active.get_key("@graph"): result}
+    result["@context"] = context
+    return result
+
+
+def _sorted_jsonld(doc: dict | list) -> str:
     """rdflib emits JSON-LD nodes in set order; sort them by @id (blank nodes are canonical already)."""
     import json
 
-    doc = json.loads(text)
     if isinstance(doc, dict) and isinstance(doc.get("@graph"), list):
         doc["@graph"].sort(key=lambda node: json.dumps(node, sort_keys=True, ensure_ascii=False))
-    return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def _sorted_rdfxml(text: str) -> str:

@@ -1,16 +1,18 @@
 """What `kgtool export` and `kgtool reason` produce from the project.
 
 Turtle, N-Triples and TriG are written from the snapshot's N-Triples files by :mod:`kgtool.fastexport`
-(a million triples in seconds; rdflib only labels the few blank nodes); JSON-LD and RDF/XML through
-rdflib graphs (:func:`export_graph_rdflib`, which writes the other formats too, with the same writer, so
-tests/test_export.py can compare the two paths byte for byte).
+(a million triples in seconds; rdflib only labels the few blank nodes); JSON-LD and RDF/XML by rdflib's
+writers from the same lines, every literal as written. :func:`export_graph_rdflib` goes through rdflib
+graphs parsed from the sources, with the same writers, so tests/test_export.py can compare the two paths
+byte for byte.
 """
 
 from __future__ import annotations
 
 from .errors import UsageError
-from .fastexport import FAST_FORMATS, export_bytes, inferences_bytes
+from .fastexport import FAST_FORMATS, Lines, export_bytes, inferences_bytes, project_lines, read_lines
 from .project import Project
+from .snapshot import get_snapshot
 
 #: The formats of `kgtool export` (kgtool.export.FORMATS; not imported from there, which imports rdflib).
 FORMATS = ("ttl", "nt", "jsonld", "trig", "xml")
@@ -23,7 +25,15 @@ def export_graph(project: Project, fmt: str, inferred: bool = False, data_only: 
     _check_format(fmt)
     if fmt in FAST_FORMATS:
         return export_bytes(project, fmt, inferred=inferred, data_only=data_only).decode("utf-8")
-    return export_graph_rdflib(project, fmt, inferred=inferred, data_only=data_only)
+    return _through_rdflib(project_lines(project, inferred=inferred, data_only=data_only), fmt)
+
+
+def _through_rdflib(lines: Lines, fmt: str) -> str:
+    """JSON-LD or RDF/XML of the same triples as the other formats, literals as written (not re-parsed by
+    rdflib, which normalises them)."""
+    from .export import graph_of_lines, serialize
+
+    return serialize(graph_of_lines([*lines.plain, *lines.blank]), fmt)
 
 
 def export_graph_rdflib(project: Project, fmt: str, inferred: bool = False, data_only: bool = False) -> str:
@@ -69,10 +79,7 @@ def export_inferences(project: Project, fmt: str) -> str:
     _check_format(fmt)
     if fmt in ("ttl", "nt"):
         return inferences_bytes(project, fmt).decode("utf-8")
-    from .export import serialize
-    from .graphs import inferred_triples
-
-    return serialize(inferred_triples(project), fmt)
+    return _through_rdflib(read_lines(get_snapshot(project).inferred_file), fmt)
 
 
 def _check_format(fmt: str) -> None:

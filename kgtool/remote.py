@@ -115,15 +115,16 @@ def _term(binding: dict | None) -> Term | None:
 
 
 def _graph_result(payload: bytes, content_type: str) -> GraphResult:
-    from .loading import new_graph
+    """The endpoint's graph as N-Triples lines, read by pyoxigraph, which keeps every literal as sent
+    (rdflib's parser normalises ``"01"^^xsd:integer`` and turns ``"INF"^^xsd:double`` into ``"inf"``)."""
+    import pyoxigraph as ox
 
-    fmt = "nt" if "n-triples" in content_type or "text/plain" in content_type else "turtle"
-    graph = new_graph()
+    is_ntriples = "n-triples" in content_type or "text/plain" in content_type
+    fmt, name = (ox.RdfFormat.N_TRIPLES, "nt") if is_ntriples else (ox.RdfFormat.TURTLE, "turtle")
     try:
-        graph.parse(data=payload.decode("utf-8"), format=fmt)
-    except Exception as exc:
-        raise QueryError(f"the endpoint's graph answer cannot be parsed as {fmt}: {str(exc)[:200]}") from None
-    return GraphResult(sorted({f"{s.n3()} {p.n3()} {o.n3()} ." for s, p, o in graph}))
+        return GraphResult(sorted({f"{t} ." for t in ox.parse(payload, format=fmt)}))
+    except (SyntaxError, ValueError) as exc:
+        raise QueryError(f"the endpoint's graph answer cannot be parsed as {name}: {str(exc)[:200]}") from None
 
 
 # ---------------------------------------------------------------------------------------------- push

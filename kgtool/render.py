@@ -174,11 +174,24 @@ _SELECT_RENDERERS = {"table": _table, "csv": _csv, "tsv": _tsv, "json": _json, "
 
 
 def render_graph(result: GraphResult, fmt: str = "ttl") -> str:
+    """N-Triples as the engine gave them; Turtle by kgtool's own writer, JSON-LD through rdflib, both from
+    those lines with every literal as it is (rdflib's parser would normalise them, see
+    :func:`kgtool.export.graph_of_lines`)."""
     if fmt == "nt":
         return "".join(line + "\n" for line in result.ntriples)
-    from .export import serialize
-    from .loading import new_graph
+    lines = [line.encode("utf-8") for line in result.ntriples]
+    if fmt == "ttl":
+        from .fastexport import Lines, turtle
 
-    graph = new_graph()
-    graph.parse(data="\n".join(result.ntriples), format="nt")
-    return serialize(graph, fmt)
+        return turtle(Lines.of(_oxigraph_lines(lines))).decode("utf-8")
+    from .export import graph_of_lines, serialize
+
+    return serialize(graph_of_lines(lines), fmt)
+
+
+def _oxigraph_lines(lines: list[bytes]) -> list[bytes]:
+    """The lines as pyoxigraph writes them (``s p o``), the form kgtool's Turtle writer reads: results of
+    rdflib or of a remote endpoint may escape or space differently."""
+    import pyoxigraph as ox
+
+    return [str(t).encode("utf-8") for t in ox.parse(b"\n".join(lines), format=ox.RdfFormat.N_TRIPLES)]

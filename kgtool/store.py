@@ -100,7 +100,11 @@ def from_rdflib_result(result) -> QueryResult:
     if result.type == "ASK":
         return AskResult(bool(result.askAnswer))
     if result.type in ("CONSTRUCT", "DESCRIBE"):
-        lines = sorted({f"{s.n3()} {p.n3()} {o.n3()} ." for s, p, o in result.graph})
+        import warnings
+
+        with warnings.catch_warnings():  # rdflib warns of every ill-typed number it writes ("weird numerical")
+            warnings.simplefilter("ignore")
+            lines = sorted({f"{s.n3()} {p.n3()} {o.n3()} ." for s, p, o in result.graph})
         return GraphResult(lines)
     variables = [str(v) for v in result.vars]
     rows = [tuple(from_rdflib(row[i]) for i in range(len(variables))) for row in result]

@@ -282,3 +282,68 @@ def test_an_output_through_a_symbolic_link_replaces_the_file_and_keeps_the_link(
     run_cli("query", "ci-partners", "-f", "csv", "-o", str(link))
     assert link.is_symlink() and link.resolve() == target.resolve()
     assert target.read_text(encoding="utf-8").startswith("host_university,")
+
+
+# ------------------------------------------------------------------------------ literals as written
+ODD_LITERALS = {"INF": "double", "-INF": "double", "NaN": "double", "1.50E0": "double", "abc": "double",
+                "01": "integer", "x": "integer", "1.50": "decimal", "1": "boolean"}
+
+
+def _strict_json(text: str):
+    import json
+
+    def refuse(constant):
+        raise AssertionError(f"{constant} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def _value_objects(doc) -> set[tuple[str, str]]:
+    found = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "@value" in node and "@type" in node:
+                found.add((node["@value"], node["@type"]))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+        else:
+            assert not isinstance(node, int | float), f"a native JSON number {node!r} loses its lexical form"
+
+    walk(doc)
+    return found
+
+
+def test_json_ld_and_rdf_xml_keep_every_literal_as_written(tmp_path):
+    """rdflib's JSON-LD writer made ``"INF"^^xsd:double`` the invalid JSON ``Infinity``, an ill-typed
+    ``"abc"^^xsd:double`` a plain string, and its parser turned ``"01"`` into ``"1"``: the export of
+    these formats carries the lexical forms the Turtle and N-Triples exports carry."""
+    root = copy_project(tmp_path / "project")
+    objects = " , ".join(f'"{lex}"^^xsd:{dt}' for lex, dt in ODD_LITERALS.items())
+    (root / "data" / "odd.ttl").write_text(
+        "@prefix kzcn: <https://w3id.org/kzcn/ontology#> .\n@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+        f"<https://w3id.org/kzcn/id/event/odd> kzcn:note {objects} .\n", encoding="utf-8")
+    project = find_project(root)
+    found = _value_objects(_strict_json(export_graph(project, "jsonld", data_only=True)))
+    assert {(lex, f"xsd:{dt}") for lex, dt in ODD_LITERALS.items()} <= found
+    xml = export_graph(project, "xml", data_only=True)
+    for lex, dt in ODD_LITERALS.items():
+        assert f'rdf:datatype="http://www.w3.org/2001/XMLSchema#{dt}">{lex}</' in xml
+    nt = export_graph(project, "nt", data_only=True)
+    assert Graph().parse(data=xml, format="xml").__len__() == len(nt.splitlines())
+
+
+@pytest.mark.parametrize("engine", ["oxigraph", "rdflib"])
+def test_construct_results_keep_odd_literals_in_every_graph_format(engine, tmp_path):
+    query = tmp_path / "odd.rq"
+    query.write_text('CONSTRUCT { <http://example.org/a> <http://example.org/v> ?o } WHERE { VALUES ?o { '
+                     '"INF"^^xsd:double "NaN"^^xsd:double "abc"^^xsd:double } }', encoding="utf-8")
+    turtle = run_cli("sparql", str(query), "--engine", engine, "-f", "ttl").stdout
+    for literal in ('"INF"^^xsd:double', '"NaN"^^xsd:double', '"abc"^^xsd:double'):
+        assert literal in turtle
+    assert len(list(ox.parse(turtle.encode(), format=ox.RdfFormat.TURTLE))) == 3
+    doc = _strict_json(run_cli("sparql", str(query), "--engine", engine, "-f", "jsonld").stdout)
+    assert _value_objects(doc) == {("INF", "xsd:double"), ("NaN", "xsd:double"), ("abc", "xsd:double")}

@@ -237,3 +237,25 @@ def test_unsafe_iris_and_language_tags_are_refused():
 
 def _graph(result: GraphResult) -> Graph:
     return Graph().parse(data="\n".join(result.ntriples), format="nt")
+
+
+@pytest.mark.parametrize("content_type", ["application/n-triples", "text/turtle; charset=utf-8"])
+def test_an_endpoints_graph_keeps_its_literals_as_sent(content_type):
+    from kgtool.remote import _graph_result
+
+    payload = ('<http://example.org/a> <http://example.org/v> "INF"^^<http://www.w3.org/2001/XMLSchema#double> , '
+               '"01"^^<http://www.w3.org/2001/XMLSchema#integer> .' if "turtle" in content_type else
+               '<http://example.org/a> <http://example.org/v> "INF"^^<http://www.w3.org/2001/XMLSchema#double> .\n'
+               '<http://example.org/a> <http://example.org/v> "01"^^<http://www.w3.org/2001/XMLSchema#integer> .\n')
+    lines = _graph_result(payload.encode(), content_type).ntriples
+    assert lines == sorted(['<http://example.org/a> <http://example.org/v> '
+                            f'"{lex}"^^<http://www.w3.org/2001/XMLSchema#{dt}> .'
+                            for lex, dt in (("INF", "double"), ("01", "integer"))])
+
+
+def test_an_endpoints_unreadable_graph_is_a_query_error():
+    from kgtool.errors import QueryError
+    from kgtool.remote import _graph_result
+
+    with pytest.raises(QueryError, match="cannot be parsed as turtle"):
+        _graph_result(b"<http://example.org/a> <http://example.org/v> .", "text/turtle")
