@@ -69,16 +69,19 @@ def validate_project_fast(project: Project) -> Report:
 
 def check_project(project: Project) -> Report:
     """What `kgtool validate` runs on the bundled data: the shapes, by the fast validator (pySHACL when
-    the shapes use a feature it lacks), and every typed literal's lexical form, as the gate checks a
-    contribution's (a shape's sh:datatype sees ill-typed values only on the properties it constrains)."""
+    the shapes use a feature it lacks), every typed literal's lexical form, as the gate checks a
+    contribution's (a shape's sh:datatype sees ill-typed values only on the properties it constrains),
+    and every link against the ontology (:mod:`kgtool.linkcheck`)."""
     from dataclasses import replace
 
+    from .linkcheck import link_findings
     from .vocabulary import ill_typed_findings, without_datatype_echoes
 
     report = validate_project_fast(project)
     snapshot = get_snapshot(project)
     store = snapshot.open()
     extra = ill_typed_findings(snapshot.asserted_file) + _citation_mismatches(store) + _label_languages(store)
+    extra += link_findings(store, snapshot.asserted_file)
     extra = [replace(f, focus_label=_label([q.object for q in store.quads_for_pattern(
         to_term(f"<{f.focus}>"), to_term(LABEL), None, None)])) for f in extra]
     return replace(report, findings=without_datatype_echoes(report.findings, extra))

@@ -336,3 +336,30 @@ def test_validate_reports_two_labels_in_one_language_under_different_tags(tmp_pa
         'place:almaty rdfs:label "Alma-Ata"@en-GB .\n', encoding="utf-8")
     out = run_cli("--project", str(root), "validate", exit_code=1).stdout
     assert "Almaty (place:almaty)" in out and "(@en and @en-gb are two labels in the same language)" in out
+
+
+HAND_EDIT_PREFIXES = (
+    "@prefix kzcn: <https://w3id.org/kzcn/ontology#> .\n@prefix event: <https://w3id.org/kzcn/id/event/> .\n"
+    "@prefix organization: <https://w3id.org/kzcn/id/organization/> .\n"
+    "@prefix agreement: <https://w3id.org/kzcn/id/agreement/> .\n@prefix place: <https://w3id.org/kzcn/id/place/> .\n"
+    "@prefix person: <https://w3id.org/kzcn/id/person/> .\n")
+
+
+def test_validate_checks_hand_edited_links_against_the_ontology(tmp_path):
+    """The shapes see the closure, where a link's range types its object: a concert hall given as an
+    event's place became a place, and the shape asking for a kzcn:Place was met. `kgtool validate`
+    checks data/'s links by the classes data/ asserts, as the gate checks a contribution's."""
+    root = copy_project(tmp_path / "project")
+    (root / "data" / "zz-hand-edit.ttl").write_text(HAND_EDIT_PREFIXES + (
+        "event:2017-04-17-meeting-on-the-bright-silk-road-concert kzcn:place organization:beijing-concert-hall ;\n"
+        "    kzcn:subject person:abai-kunanbaev-misspelt .\n"
+        "agreement:1992-08-10-cultural-cooperation-kz-cn kzcn:signatory organization:ministry-of-culture-of-kazakhstan .\n"
+        "place:almaty a kzcn:Organization .\n"), encoding="utf-8")
+    out = run_cli("--project", str(root), "validate", exit_code=1).stdout
+    assert ("kzcn:place links to a kzcn:Place, but organization:beijing-concert-hall is a kzcn:PerformanceVenue"
+            in out), out
+    assert "kzcn:signatory links to a kzcn:Person, but organization:ministry-of-culture-of-kazakhstan is a" in out
+    assert "kzcn:subject links to person:abai-kunanbaev-misspelt, which data/ does not describe" in out
+    assert "place:almaty is both a kzcn:Organization and a kzcn:Place, which the ontology declares disjoint" in out
+    # the hall is blamed on the link; its clash (place and organization) is not reported a second time
+    assert "organization:beijing-concert-hall is both" not in out
