@@ -26,11 +26,12 @@ import re
 from .errors import QueryError, UsageError
 from .terms import Term
 
-#: Comments, strings and IRIs (what a keyword or a brace inside them must not count as), and, outside them,
+#: Comments, strings and IRIs (what a keyword or a brace inside them must not count as; an IRI only where
+#: the grammar's IRIREF could be one, so that ``FILTER(1<2)SERVICE…FILTER(3>2)`` hides nothing), and, outside them,
 #: a backslash escape: ``kzcn:a\'`` and ``kzcn:a\#`` are prefixed names (PN_LOCAL_ESC), so that quote
 #: opens no string and that ``#`` starts no comment.
 MASK = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''
-                   r"|<[^<>\s]*>|#[^\n]*|\\[\s\S]")
+                   r"|<[^<>\"{}|^`\\\x00-\x20]*>|#[^\n]*|\\[\s\S]")
 _FORM = re.compile(r"(?i)(?<![\w:?$])(SELECT|ASK|CONSTRUCT|DESCRIBE)(?![\w:])")
 _WHERE = re.compile(r"(?i)(?<![\w:?$])WHERE(?![\w:])")
 _SUBSELECT = re.compile(r"(?i)\s*SELECT(?![\w:])")

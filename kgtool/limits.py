@@ -55,12 +55,15 @@ class ResultTooLarge(QueryError):
 
 def run_limited(fn: Callable[..., T], *args: Any, timeout: float | None = DEFAULT_TIMEOUT,
                 max_rows: int | None = DEFAULT_MAX_ROWS, timeout_hint: str = "raise it with --timeout",
-                cap_hint: str = "raise it with --max-rows, or add LIMIT to the query", **kwargs: Any) -> T:
+                cap_hint: str = "raise it with --max-rows, or add LIMIT to the query",
+                max_bytes: int | None = None, **kwargs: Any) -> T:
     """Call ``fn(*args, **kwargs)`` in a forked worker, stopped after ``timeout`` seconds.
 
     Every query result in the return value (the value itself, or an item of a returned tuple) is checked
-    against ``max_rows``. ``timeout`` or ``max_rows`` of None or 0 means no limit. Errors raised by ``fn``
-    are raised here unchanged (they cross the process boundary by pickling).
+    against ``max_rows``, and the whole answer against ``max_bytes`` (pickled): one row of a GROUP_CONCAT
+    can be a hundred megabytes, which the caller would hold several times over while writing it out.
+    ``timeout``, ``max_rows`` or ``max_bytes`` of None or 0 means no limit. Errors raised by ``fn`` are
+    raised here unchanged (they cross the process boundary by pickling).
     """
     import pickle
 
@@ -72,7 +75,7 @@ def run_limited(fn: Callable[..., T], *args: Any, timeout: float | None = DEFAUL
     pid = os.fork()
     if pid == 0:  # the worker: never returns into the caller's code
         os.close(read_fd)
-        _worker(write_fd, fn, args, kwargs, timeout, max_rows, cap_hint)
+        _worker(write_fd, fn, args, kwargs, timeout, max_rows, cap_hint, max_bytes or None)
     os.close(write_fd)
     try:
         payload = _collect(read_fd, pid, timeout)
@@ -177,7 +180,7 @@ def check_cap(value: T, max_rows: int | None, hint: str = "raise it with --max-r
 
 
 def _worker(write_fd: int, fn: Callable[..., Any], args: tuple, kwargs: dict, timeout: float | None,
-            max_rows: int | None, cap_hint: str) -> None:
+            max_rows: int | None, cap_hint: str, max_bytes: int | None = None) -> None:
     import pickle
 
     status = 1
@@ -185,6 +188,9 @@ def _worker(write_fd: int, fn: Callable[..., Any], args: tuple, kwargs: dict, ti
         _harden_worker(timeout)
         try:
             payload = pickle.dumps((True, check_cap(fn(*args, **kwargs), max_rows, cap_hint)), protocol=5)
+            if max_bytes and len(payload) > max_bytes:
+                raise ResultTooLarge(f"the result is {len(payload) / 2**20:.0f} MiB, more than the cap of "
+                                     f"{max_bytes / 2**20:.0f} MiB", hint=cap_hint)
         except BaseException as exc:  # everything goes back to the caller
             payload = _pickled_error(exc)
         with os.fdopen(write_fd, "wb") as out:

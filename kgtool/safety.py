@@ -22,7 +22,10 @@ _FORBIDDEN = {
     "CREATE": "updates are not allowed", "COPY": "updates are not allowed",
     "MOVE": "updates are not allowed", "ADD": "updates are not allowed", "WITH": "updates are not allowed",
 }
-_KEYWORDS = re.compile(r"(?i)(?<![\w:?$\-])(" + "|".join(_FORBIDDEN) + r")(?![\w:\-])")
+#: A keyword not inside a name: not after a name character, ``:``, ``?``/``$`` or ``-``, and not before a
+#: name character or ``-``. A ``:`` after it does not make it a name: ``SERVICE:x`` is read by the engines
+#: as SERVICE followed by the prefixed name ``:x`` (so a prefix called ``service:`` is refused too).
+_KEYWORDS = re.compile(r"(?i)(?<![\w:?$\-])(" + "|".join(_FORBIDDEN) + r")(?![\w\-])")
 
 
 def check_query_safety(text: str, origin: str = "query") -> None:
@@ -30,10 +33,13 @@ def check_query_safety(text: str, origin: str = "query") -> None:
     escapes stand for any character anywhere in a query (``\\u0053ERVICE``), and rdflib decodes them all
     before parsing. The rdflib engine also refuses SERVICE when evaluating (:mod:`kgtool.store`)."""
     for view in (text, decode_escapes(text)):
-        match = _KEYWORDS.search(strip_comments(view))
+        stripped = strip_comments(view)
+        match = _KEYWORDS.search(stripped)
         if match:
             keyword = match.group(1).upper()
-            raise UsageError(f"{origin}: {keyword} refused: {_FORBIDDEN[keyword]}")
+            after = stripped[match.end():match.end() + 1]
+            hint = f"a prefix named {match.group(1)}: reads as the keyword; rename it" if after == ":" else None
+            raise UsageError(f"{origin}: {keyword} refused: {_FORBIDDEN[keyword]}", hint=hint)
 
 
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")

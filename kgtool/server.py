@@ -6,7 +6,9 @@ socket side; :mod:`kgtool.webapp` answers the requests.
 
 Socket-side limits: loopback unless the caller names another address explicitly (``allow_remote``); a
 body without ``Content-Length`` answered 411, one over ``max_body`` answered 413 (before it is read when
-the client sends ``Expect: 100-continue``); idle or slow connections closed after ``IDLE_TIMEOUT``.
+the client sends ``Expect: 100-continue``), two different ``Content-Length`` headers 400; a request refused
+before its body is read closes the connection, so the body is never read as a request of its own; a
+connection that sends nothing for ``IDLE_TIMEOUT`` seconds is closed.
 """
 
 from __future__ import annotations
@@ -48,8 +50,25 @@ class Handler(BaseHTTPRequestHandler):
     def do_PATCH(self) -> None:
         self._dispatch("PATCH")
 
+    def do_OPTIONS(self) -> None:
+        """What any path allows (no CORS: a page of another origin gets no answer it may read)."""
+        if not self.server.app.host_allowed(self.headers.get("Host")):
+            self.close_connection = True
+            self._send(Response(403, b"forbidden: unexpected Host header\n"), head=False)
+            return
+        self._send(Response(204, b"", headers={"Allow": "GET, HEAD, POST, OPTIONS"}), head=False)
+
     def version_string(self) -> str:
         return self.server_version
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The standard library's own errors (an unknown method, a request line or headers too long, a
+        malformed request) as plain text with the security headers every answer carries, and the
+        connection closed."""
+        self.close_connection = True
+        short = self.responses.get(code, ("error",))[0]
+        body = f"{code} {message or short}\n".encode("latin-1", "replace")
+        self._send(Response(code, body), head=getattr(self, "command", None) == "HEAD")
 
     def handle_expect_100(self) -> bool:
         length = self._length()
@@ -61,9 +80,14 @@ class Handler(BaseHTTPRequestHandler):
     def _dispatch(self, method: str) -> None:
         app = self.server.app
         if not app.host_allowed(self.headers.get("Host")):
+            self.close_connection = True  # the unread body must not be read as the next request
             self._send(Response(403, b"forbidden: unexpected Host header\n"), head=False)
             return
         body = b""
+        if len({v.strip() for v in self.headers.get_all("Content-Length") or []}) > 1:
+            self.close_connection = True  # RFC 9112 6.3: which one a proxy used is unknown
+            self._send(Response(400, b"conflicting Content-Length headers\n"), head=False)
+            return
         if self.headers.get("Transfer-Encoding"):
             self.close_connection = True
             self._send(Response(411, b"send a Content-Length, not chunked encoding\n"), head=False)

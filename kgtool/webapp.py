@@ -58,6 +58,8 @@ class ServerConfig:
     max_rows: int = 10_000
     max_body: int = 1 << 20  # bytes
     max_concurrent: int = 4  # queries at once
+    queue_wait: float = 5.0  # seconds a query waits for a free slot before the answer is 503
+    max_result_bytes: int = 64 << 20  # a worker's answer, before it is written out
     inference: bool = True
     engine: str | None = None  # None: the project's default engine ($KGTOOL_ENGINE, else oxigraph)
 
@@ -158,11 +160,12 @@ class App:
 
     def run(self, fn: Callable, *args, max_rows: int | None = None):
         """Run ``fn`` in a query worker, if a slot is free (else :class:`Busy`)."""
-        if not self.slots.acquire(blocking=False):
-            raise Busy(f"all {self.config.max_concurrent} query slots are busy; try again in a moment")
+        if not self.slots.acquire(timeout=self.config.queue_wait):
+            raise Busy(f"all {self.config.max_concurrent} query slots stayed busy for {self.config.queue_wait:g} s;"
+                       " try again in a moment")
         try:
             return run_limited(fn, *args, timeout=self.config.timeout,
-                               max_rows=max_rows or self.config.max_rows,
+                               max_rows=max_rows or self.config.max_rows, max_bytes=self.config.max_result_bytes,
                                timeout_hint="the server's limit; kgtool serve --timeout raises it",
                                cap_hint="add LIMIT to the query, or kgtool serve --max-rows raises the cap")
         finally:

@@ -353,7 +353,8 @@ def test_validate_checks_hand_edited_links_against_the_ontology(tmp_path):
     (root / "data" / "zz-hand-edit.ttl").write_text(HAND_EDIT_PREFIXES + (
         "event:2017-04-17-meeting-on-the-bright-silk-road-concert kzcn:place organization:beijing-concert-hall ;\n"
         "    kzcn:subject person:abai-kunanbaev-misspelt .\n"
-        "agreement:1992-08-10-cultural-cooperation-kz-cn kzcn:signatory organization:ministry-of-culture-of-kazakhstan .\n"
+        "agreement:1992-08-10-cultural-cooperation-kz-cn\n"
+        "    kzcn:signatory organization:ministry-of-culture-of-kazakhstan .\n"
         "place:almaty a kzcn:Organization .\n"), encoding="utf-8")
     out = run_cli("--project", str(root), "validate", exit_code=1).stdout
     assert ("kzcn:place links to a kzcn:Place, but organization:beijing-concert-hall is a kzcn:PerformanceVenue"

@@ -151,8 +151,12 @@ def test_parameter_rows_go_where_the_variable_is_in_scope_and_nowhere_else():
     bound = bind_parameters("SELECT ?x WHERE { SELECT ?x WHERE { ?x ?p ?v } }", X)
     assert bound.startswith("SELECT ?x WHERE { SELECT ?x WHERE { VALUES (?x)")
     # VALUES data blocks, strings, IRIs and comments are not groups or variables
-    text = 'SELECT ?v WHERE { VALUES ?v { "{ ?x" } ?v ?p <http://e/{?x}> # { ?x\n}'
+    text = 'SELECT ?v WHERE { VALUES ?v { "{ ?x" } ?v ?p <http://e/?x> # { ?x\n}'
     assert bind_parameters(text, X).count(term) == 1
+    # braces cannot be in an IRI (IRIREF), so "<" there is a "less than" and what follows is query text
+    bound = bind_parameters("SELECT ?v WHERE { ?v ?p ?n FILTER(?n<3){?x?q?v.FILTER(?n>1)} }", X)
+    assert bound.count(term) == 2
+    ox.Store().query(bound)
     # every bound query parses, on both parsers
     for sparql in ("ASK { ?x ?p ?v }", "CONSTRUCT { ?x ?p ?v } WHERE { ?x ?p ?v }",
                    "SELECT (COUNT(*) AS ?n) WHERE { { ?x ?p ?v } UNION { ?v ?p ?x } }"):
