@@ -45,7 +45,9 @@ class KgtoolGroup(click.Group):
             return super().invoke(ctx)
         except KgtoolError as exc:
             if ctx.obj and ctx.obj.get("traceback"):
-                raise
+                import traceback
+
+                traceback.print_exc()  # and then the one line and the exit code, as without --traceback
             click.echo(f"kgtool: error: {exc}", err=True)
             ctx.exit(int(exc.exit_code))
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
@@ -70,7 +72,11 @@ class KgtoolGroup(click.Group):
 def _internal_error(ctx: click.Context, exc: Exception) -> None:
     """A bug, not a user error: one line asking for a report (the traceback with --traceback)."""
     if ctx.obj and ctx.obj.get("traceback"):
-        raise exc
+        import traceback
+
+        traceback.print_exception(exc)
+        click.echo(f"kgtool: internal error: {type(exc).__name__}: {exc} (please report it)", err=True)
+        ctx.exit(int(ExitCode.UNUSABLE))
     click.echo(f"kgtool: internal error: {type(exc).__name__}: {exc} (rerun with --traceback "
                "and report it)", err=True)
     ctx.exit(int(ExitCode.UNUSABLE))
@@ -78,7 +84,8 @@ def _internal_error(ctx: click.Context, exc: Exception) -> None:
 
 @click.group(cls=KgtoolGroup, context_settings=CONTEXT)
 @click.option("--project", "project_dir", type=click.Path(file_okay=False), envvar="KGTOOL_PROJECT",
-              help="Project folder (with ontology/, data/, queries/). Default: found from the working folder.")
+              help="Project folder (with ontology/, data/, queries/). Default: $KGTOOL_PROJECT, else the "
+                   "working folder or the nearest one above it, else the checkout kgtool was installed from.")
 @click.option("--traceback", is_flag=True, help="Show the Python traceback on errors (for bug reports).")
 @click.version_option(package_name="kgtool")
 @click.pass_context
@@ -159,7 +166,7 @@ def _emit(text: str, output: str | None) -> None:
 
 
 @cli.command("queries", context_settings=CONTEXT)
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "ttl"]), default="table", show_default=True)
+@click.option("-f", "--format", "fmt", type=click.Choice(["table", "json", "ttl"]), default="table", show_default=True)
 @click.pass_context
 def queries_cmd(ctx: click.Context, fmt: str) -> None:
     """List the canned queries: name, summary and parameters.
@@ -210,6 +217,8 @@ def query_cmd(ctx: click.Context, name: str, params: tuple[tuple[str, str], ...]
         values[key] = value
     if endpoint and no_inference:
         raise UsageError("--no-inference does not apply to --endpoint", hint="push with --no-inference")
+    if endpoint and engine and ctx.get_parameter_source("engine") == click.core.ParameterSource.COMMANDLINE:
+        raise UsageError("--engine does not apply to --endpoint: the endpoint's own engine answers")
     if endpoint:
         from .remote import run_remote  # only here: it imports the HTTP stack
     else:

@@ -364,3 +364,15 @@ def test_validate_checks_hand_edited_links_against_the_ontology(tmp_path):
     assert "place:almaty is both a kzcn:Organization and a kzcn:Place, which the ontology declares disjoint" in out
     # the hall is blamed on the link; its clash (place and organization) is not reported a second time
     assert "organization:beijing-concert-hall is both" not in out
+
+
+def test_traceback_shows_the_traceback_and_keeps_the_exit_code():
+    result = run_cli("--traceback", "query", "no-such-query", exit_code=2)
+    assert "Traceback (most recent call last)" in result.stderr
+    assert result.stderr.rstrip().splitlines()[-1].startswith("kgtool: error: ")
+
+
+def test_engine_does_not_apply_to_an_endpoint():
+    stderr = run_cli("query", "ci-partners", "--endpoint", "http://127.0.0.1:9/query", "--engine", "rdflib",
+                     exit_code=2).stderr
+    assert "--engine does not apply to --endpoint" in stderr
