@@ -110,3 +110,10 @@ def test_docs_are_written_all_or_nothing_when_a_page_name_is_taken(tmp_path):
     stderr = run_cli("docs", "-o", str(tmp_path), exit_code=2).stderr
     assert "index.html: is in the way" in stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["index.html"]
+
+
+def test_the_readme_shows_the_counts_kgtool_stats_gives():
+    """The README's `kgtool stats` excerpt is real output: its first lines are what the command prints now."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("$ kgtool stats\n", 1)[1].splitlines()[:2]
+    assert shown == run_cli("stats").stdout.splitlines()[:2]
