@@ -376,3 +376,12 @@ def test_engine_does_not_apply_to_an_endpoint():
     stderr = run_cli("query", "ci-partners", "--endpoint", "http://127.0.0.1:9/query", "--engine", "rdflib",
                      exit_code=2).stderr
     assert "--engine does not apply to --endpoint" in stderr
+
+
+def test_a_missing_label_is_reported_once_in_words_that_fit(tmp_path):
+    contribution = tmp_path / "no-label.ttl"
+    contribution.write_text("@prefix kzcn: <https://w3id.org/kzcn/ontology#> .\n"
+                            "<https://w3id.org/kzcn/id/person/nobody-labelled> a kzcn:Person .\n", encoding="utf-8")
+    out = run_cli("validate", str(contribution), exit_code=1).stdout
+    assert "(1 violation," in out and "Add an English label" in out
+    assert "language-tagged literals" not in out
