@@ -53,6 +53,11 @@ class ResultTooLarge(QueryError):
     """The result has more rows than the cap allows."""
 
 
+class WorkerDied(QueryError):
+    """The worker ended without an answer (killed by its memory limit, a crash of the engine): the
+    query could not be run, which is not the same as a query that is wrong (HTTP 500, not 400)."""
+
+
 def run_limited(fn: Callable[..., T], *args: Any, timeout: float | None = DEFAULT_TIMEOUT,
                 max_rows: int | None = DEFAULT_MAX_ROWS, timeout_hint: str = "raise it with --timeout",
                 cap_hint: str = "raise it with --max-rows, or add LIMIT to the query",
@@ -85,7 +90,7 @@ def run_limited(fn: Callable[..., T], *args: Any, timeout: float | None = DEFAUL
     if payload is None:
         raise QueryTimeout(f"query stopped after {timeout:g} s: time limit", hint=timeout_hint)
     if not payload:
-        raise QueryError(f"the query worker ended without an answer ({_ending(status)}; out of memory?)",
+        raise WorkerDied(f"the query worker ended without an answer ({_ending(status)}; out of memory?)",
                          hint="simplify the query or add LIMIT")
     ok, value = pickle.loads(payload)
     if ok:

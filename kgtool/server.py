@@ -8,11 +8,13 @@ Socket-side limits: loopback unless the caller names another address explicitly 
 body without ``Content-Length`` answered 411, one over ``max_body`` answered 413 (before it is read when
 the client sends ``Expect: 100-continue``), two different ``Content-Length`` headers 400; a request refused
 before its body is read closes the connection, so the body is never read as a request of its own; a
-connection that sends nothing for ``IDLE_TIMEOUT`` seconds is closed.
+connection that sends nothing for ``IDLE_TIMEOUT`` seconds is closed, and so is one that has not sent a
+whole request within ``request_deadline``; at most ``max_connections`` are open at once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -77,6 +79,26 @@ class Handler(BaseHTTPRequestHandler):
             return False
         return super().handle_expect_100()
 
+    def handle_one_request(self) -> None:
+        """As the standard library's, under a deadline for receiving the request: the socket's timeout
+        is per read, so a client sending a byte every 29 s would hold the connection for ever."""
+        import threading
+
+        self._deadline = threading.Timer(self.server.app.config.request_deadline, self._give_up)
+        self._deadline.daemon = True
+        self._deadline.start()
+        try:
+            super().handle_one_request()
+        finally:
+            self._deadline.cancel()
+
+    def _give_up(self) -> None:
+        import socket
+
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
     def _dispatch(self, method: str) -> None:
         app = self.server.app
         if not app.host_allowed(self.headers.get("Host")):
@@ -103,6 +125,7 @@ class Handler(BaseHTTPRequestHandler):
                 self._send(self._too_large(length), head=False)
                 return
             body = self.rfile.read(length)
+        self._deadline.cancel()  # the request is in: answering it has limits of its own
         path, _, query_string = self.path.partition("?")
         headers = {k.lower(): v for k, v in self.headers.items()}
         response = app.handle(Request(method, path, query_string, headers, body))
@@ -150,12 +173,37 @@ class KgtoolHTTPServer(ThreadingHTTPServer):
     request_queue_size = 128  # listen backlog; socketserver's 5 makes a burst of clients wait 1 s
 
     def __init__(self, address: tuple[str, int], app: App) -> None:
+        import threading
+
         self.app = app
+        self.connections = threading.BoundedSemaphore(app.config.max_connections)
         if ":" in address[0]:
             import socket
 
             self.address_family = socket.AF_INET6
         super().__init__(address, Handler)
+
+    def process_request(self, request, client_address) -> None:
+        """One thread per connection, up to ``max_connections``: beyond that a connection gets a 503 and
+        is closed, so held connections cannot pile up threads without end."""
+        if not self.connections.acquire(blocking=False):
+            with contextlib.suppress(OSError):
+                request.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                                b"Content-Length: 25\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
+                                b"too many open connections")
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.connections.release()
+            raise
+
+    def process_request_thread(self, request, client_address) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.connections.release()
 
     def handle_error(self, request, client_address) -> None:
         """A client that hangs up is routine; anything else goes to the log, not to stderr."""

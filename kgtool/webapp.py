@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import KgtoolError, UsageError
-from .limits import QueryTimeout, ResultTooLarge, run_limited
+from .limits import QueryTimeout, ResultTooLarge, WorkerDied, run_limited
 from .project import Project
 from .protocol import (
     GRAPH_TYPES,
@@ -60,6 +60,8 @@ class ServerConfig:
     max_concurrent: int = 4  # queries at once
     queue_wait: float = 5.0  # seconds a query waits for a free slot before the answer is 503
     max_result_bytes: int = 64 << 20  # a worker's answer, before it is written out
+    max_connections: int = 64  # open at once; more are answered 503 and closed
+    request_deadline: float = 60.0  # seconds to send a request's line, headers and body
     inference: bool = True
     engine: str | None = None  # None: the project's default engine ($KGTOOL_ENGINE, else oxigraph)
 
@@ -286,6 +288,8 @@ def _status_of(exc: KgtoolError) -> tuple[int, dict[str, str]]:
         return 503, {}
     if isinstance(exc, ResultTooLarge):
         return 422, {}
+    if isinstance(exc, WorkerDied):
+        return 500, {}
     if isinstance(exc, UsageError) and str(exc).startswith("no canned query"):
         return 404, {}
     return 400, {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import http.client
 import io
@@ -407,3 +408,35 @@ def test_options_and_the_standard_librarys_own_errors_carry_the_security_headers
     head = received.split(b"\r\n\r\n", 1)[0].decode("latin-1").lower()
     assert head.startswith("http/1.1 501") and "x-content-type-options: nosniff" in head
     assert "content-security-policy" in head and "text/plain" in head
+
+
+def test_connections_beyond_the_cap_are_turned_away_and_a_trickled_request_times_out(project):
+    import socket
+
+    with running_server(project, max_connections=2, request_deadline=1.0) as capped:
+        address = capped.server_address[:2]
+        held = [socket.create_connection(address, timeout=5) for _ in range(2)]
+        for conn in held:
+            conn.sendall(b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\n")  # a request line, then nothing
+        time.sleep(0.2)
+        assert _raw(capped, b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").startswith(b"HTTP/1.1 503")
+        start = time.monotonic()
+        for conn in held:  # a byte now and then does not keep the connection past the deadline
+            with contextlib.suppress(OSError):
+                while conn.recv(1024):
+                    pass
+            conn.close()
+        assert time.monotonic() - start < 3
+        assert fetch(sparql_url(capped, SELECT)).status == 200  # the slots are free again
+
+
+def test_a_worker_that_dies_is_a_server_error_not_a_bad_query(project, monkeypatch):
+    from kgtool import limits
+
+    def died(*_args, **_kwargs):
+        raise limits.WorkerDied("the query worker ended without an answer (killed by signal 9; out of memory?)")
+
+    with running_server(project) as running:
+        monkeypatch.setattr("kgtool.webapp.run_limited", died)
+        reply = fetch(sparql_url(running, SELECT))
+    assert reply.status == 500 and "ended without an answer" in reply.text
