@@ -135,9 +135,35 @@ def query_adhoc(store: Store, text: str) -> QueryResult:
     """Run a user's query with the project's prefixes; a syntax error's position is given in the user's
     text, not in the text with the prefix lines above it."""
     try:
-        return store.query(with_prologue(text))
+        return in_query_order(store.query(with_prologue(text)), text)
     except QueryError as exc:
         raise QueryError(relocate(str(exc), sparql_prologue()), hint=exc.hint) from None
+
+
+_FIRST_SELECT = re.compile(r"(?i)(?<![\w:?$])SELECT(?![\w:])(\s+(?:DISTINCT|REDUCED))?\s*(\*)?")
+_VARIABLE = re.compile(r"[?$]([\w\u00B7\u0300-\u036F\u203F\u2040]+)")
+
+
+def in_query_order(result: QueryResult, text: str) -> QueryResult:
+    """``SELECT *`` leaves the order of the columns to the engine (Oxigraph sorts the names, rdflib keeps
+    a set's order): both give them in the order the query first names them, as Jena does."""
+    from .queries import strip_comments
+    from .terms import SelectResult
+
+    if not isinstance(result, SelectResult):
+        return result
+    body = strip_comments(text)
+    select = _FIRST_SELECT.search(body)
+    if select is None or select.group(2) is None:
+        return result
+    first: dict[str, int] = {}
+    for match in _VARIABLE.finditer(body, select.end()):
+        first.setdefault(match.group(1), match.start())
+    order = sorted(range(len(result.variables)), key=lambda i: (first.get(result.variables[i], len(body)),
+                                                                result.variables[i]))
+    if order == list(range(len(order))):
+        return result
+    return SelectResult([result.variables[i] for i in order], [tuple(row[i] for i in order) for row in result.rows])
 
 
 def relocate(message: str, prologue: str) -> str:

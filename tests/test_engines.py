@@ -173,3 +173,13 @@ def test_parameter_rows_go_where_the_variable_is_in_scope_and_nowhere_else():
 def test_a_malformed_query_with_parameters_is_a_query_error(tiny_stores, sparql):
     with pytest.raises(QueryError):
         tiny_stores["oxigraph"].query(sparql, X)
+
+
+@pytest.mark.parametrize("engine", ["oxigraph", "rdflib"])
+def test_select_star_gives_the_columns_in_the_order_the_query_names_them(engine):
+    from helpers import run_cli
+
+    text = "SELECT * WHERE { ?s kzcn:party ?p . OPTIONAL { ?s kzcn:date ?d } BIND(1 AS ?one) } LIMIT 1"
+    assert run_cli("sparql", "-", "--engine", engine, "-f", "csv", input=text).stdout.splitlines()[0] == "s,p,d,one"
+    nested = "SELECT * WHERE { { SELECT ?z ?a WHERE { ?a rdfs:label ?z } LIMIT 1 } ?a a ?t } LIMIT 1"
+    assert run_cli("sparql", "-", "--engine", engine, "-f", "csv", input=nested).stdout.splitlines()[0] == "z,a,t"
