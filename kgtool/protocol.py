@@ -117,19 +117,7 @@ def negotiate(accept: str | None, offers: dict[str, str]) -> str:
     """
     if not accept or not accept.strip():
         return next(iter(offers.values()))
-    ranges = []
-    for index, item in enumerate(accept.split(",")[:50]):
-        parts = [p.strip() for p in item.split(";")]
-        media = parts[0].lower()
-        q = 1.0
-        for param in parts[1:]:
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    q = max(0.0, min(1.0, float(value)))
-                except ValueError:
-                    q = 0.0
-        ranges.append((media, q, index))
+    ranges = _ranges(accept)
     best, best_key = None, None
     for order, (media, fmt) in enumerate(offers.items()):
         q = _quality(media, ranges)
@@ -139,6 +127,31 @@ def negotiate(accept: str | None, offers: dict[str, str]) -> str:
         raise NotAcceptable(f"none of the accepted types ({accept[:200]}) can be produced",
                             hint=f"ask for one of: {', '.join(offers)}")
     return best
+
+
+def accepted_quality(accept: str, media: str) -> float:
+    """How much the Accept header wants ``media`` (0: not at all)."""
+    return _quality(media, _ranges(accept))
+
+
+def _ranges(accept: str) -> list[tuple[str, float, int]]:
+    """(media range, q, position) of an Accept header; a malformed q counts as 1, the default, as if it
+    were absent (it was 0, which refused a type the client asked for)."""
+    ranges = []
+    for index, item in enumerate(accept.split(",")[:50]):
+        parts = [p.strip() for p in item.split(";")]
+        media = parts[0].lower()
+        q = 1.0
+        for param in parts[1:]:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    number = float(value)
+                except ValueError:
+                    continue
+                q = max(0.0, min(1.0, number)) if number == number else 1.0  # NaN: as if absent
+        ranges.append((media, q, index))
+    return ranges
 
 
 def _quality(media: str, ranges: list[tuple[str, float, int]]) -> float:

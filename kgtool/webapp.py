@@ -124,7 +124,7 @@ class App:
             if _prefers_html(request):
                 response = html(pages.error_page(status, str(exc)), status)
             else:
-                response = Response(status, (str(exc) + "\n").encode("utf-8"))
+                response = Response(status, (str(exc) + "\n").encode("utf-8"), headers={"Vary": "Accept"})
             response.headers.update(headers)
             return response
         except Exception:
@@ -296,6 +296,13 @@ def _status_of(exc: KgtoolError) -> tuple[int, dict[str, str]]:
 
 
 def _prefers_html(request: Request) -> bool:
+    """A browser's request: ``format=html``, or an Accept header that names text/html with a q above 0
+    (``text/html;q=0`` refuses it)."""
+    from .protocol import accepted_quality
+
+    fmt = request.param("format")
+    if fmt is not None:
+        return fmt == "html"
     accept = request.headers.get("accept", "")
-    return request.param("format") == "html" or ("text/html" in accept and request.param("format") is None)
+    return "text/html" in accept.lower() and accepted_quality(accept, "text/html") > 0
 

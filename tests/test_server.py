@@ -440,3 +440,19 @@ def test_a_worker_that_dies_is_a_server_error_not_a_bad_query(project, monkeypat
         monkeypatch.setattr("kgtool.webapp.run_limited", died)
         reply = fetch(sparql_url(running, SELECT))
     assert reply.status == 500 and "ended without an answer" in reply.text
+
+
+def test_html_error_pages_only_for_clients_that_accept_html(server):
+    refused = fetch(sparql_url(server, "SELECT * WHERE { ?s ?p }"), headers={"Accept": "text/html;q=0, application/json"})
+    assert refused.status == 400 and refused.content_type.startswith("text/plain")
+    assert refused.headers["vary"] == "Accept"
+    browser = fetch(sparql_url(server, "SELECT * WHERE { ?s ?p }"), headers={"Accept": "text/html"})
+    assert browser.status == 400 and browser.content_type.startswith("text/html")
+
+
+def test_a_malformed_q_value_counts_as_the_default():
+    from kgtool.protocol import accepted_quality, negotiate
+
+    assert accepted_quality("text/csv;q=high", "text/csv") == 1.0
+    assert negotiate("text/csv;q=abc", {"application/sparql-results+json": "json", "text/csv": "csv"}) == "csv"
+    assert accepted_quality("text/csv;q=0", "text/csv") == 0.0
