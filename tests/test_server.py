@@ -385,20 +385,19 @@ def _raw(server, request: bytes) -> bytes:
     return received
 
 
-def test_a_refused_host_cannot_smuggle_its_body_as_a_second_request(server):
-    smuggled = b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
-    request = (b"POST /sparql HTTP/1.1\r\nHost: rebound.example\r\nContent-Type: text/plain\r\n"
-               b"Content-Length: %d\r\n\r\n" % len(smuggled)) + smuggled
-    received = _raw(server, request)
-    assert received.startswith(b"HTTP/1.1 403") and received.count(b"HTTP/1.1 ") == 1, received[:300]
+EMBEDDED = b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 
 
-def test_conflicting_content_lengths_are_400(server):
-    embedded = b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
-    request = (b"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/sparql-query\r\n"
-               b"Content-Length: 0\r\nContent-Length: %d\r\n\r\n" % len(embedded)) + embedded
-    received = _raw(server, request)
-    assert received.startswith(b"HTTP/1.1 400") and received.count(b"HTTP/1.1 ") == 1, received[:300]
+@pytest.mark.parametrize("headers,status", [
+    # a refused Host: its unread body was answered as a request of its own, with an allowed Host
+    (b"Host: rebound.example\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n" % len(EMBEDDED), b"403"),
+    # two Content-Lengths: the first one was used, and a proxy may have used the other
+    (b"Host: 127.0.0.1\r\nContent-Type: application/sparql-query\r\nContent-Length: 0\r\n"
+     b"Content-Length: %d\r\n" % len(EMBEDDED), b"400"),
+], ids=["refused-host", "two-content-lengths"])
+def test_a_refused_request_cannot_smuggle_its_body_as_a_second_request(server, headers, status):
+    received = _raw(server, b"POST /sparql HTTP/1.1\r\n" + headers + b"\r\n" + EMBEDDED)
+    assert received.startswith(b"HTTP/1.1 " + status) and received.count(b"HTTP/1.1 ") == 1, received[:300]
 
 
 def test_options_and_the_standard_librarys_own_errors_carry_the_security_headers(server):
@@ -443,10 +442,11 @@ def test_a_worker_that_dies_is_a_server_error_not_a_bad_query(project, monkeypat
 
 
 def test_html_error_pages_only_for_clients_that_accept_html(server):
-    refused = fetch(sparql_url(server, "SELECT * WHERE { ?s ?p }"), headers={"Accept": "text/html;q=0, application/json"})
+    broken = sparql_url(server, "SELECT * WHERE { ?s ?p }")
+    refused = fetch(broken, headers={"Accept": "text/html;q=0, application/json"})
     assert refused.status == 400 and refused.content_type.startswith("text/plain")
     assert refused.headers["vary"] == "Accept"
-    browser = fetch(sparql_url(server, "SELECT * WHERE { ?s ?p }"), headers={"Accept": "text/html"})
+    browser = fetch(broken, headers={"Accept": "text/html"})
     assert browser.status == 400 and browser.content_type.startswith("text/html")
 
 
