@@ -75,10 +75,12 @@ def parse_request(method: str, query_string: str, content_type: str, body: bytes
     if method == "POST":
         if media == UPDATE_TYPE:
             raise UpdateRefused("SPARQL updates are not accepted: this endpoint is read-only")
+        # added to the URL's parameters, never in their place: a query in both is ambiguous, refused below
         if media == FORM_TYPE:
-            params.update(_form(_text(body)))
+            for name, values in _form(_text(body)).items():
+                params.setdefault(name, []).extend(values)
         elif media == QUERY_TYPE:
-            params["query"] = [_text(body)]
+            params.setdefault("query", []).append(_text(body))
         elif body:
             raise UnsupportedMediaType(f"unsupported Content-Type {content_type or '(none)'!r}",
                              hint=f"send {QUERY_TYPE} or {FORM_TYPE}")
@@ -89,7 +91,9 @@ def parse_request(method: str, query_string: str, content_type: str, body: bytes
             raise UsageError(f"{name} refused: this endpoint serves one graph (the bundled data)")
     queries = params.get("query", [])
     if len(queries) > 1:
-        raise UsageError("more than one query= parameter")
+        raise UsageError("more than one query: query= given twice, or in both the URL and the body")
+    if len(params.get("format", [])) > 1:
+        raise UsageError("more than one format= parameter")
     fmt = (params.get("format") or [None])[0]
     if fmt is not None and fmt not in FORMAT_NAMES:
         raise UsageError(f"unknown format {fmt!r}", hint=f"use one of {', '.join(sorted(FORMAT_NAMES))}")
@@ -98,7 +102,11 @@ def parse_request(method: str, query_string: str, content_type: str, body: bytes
 
 def _form(text: str) -> dict[str, list[str]]:
     try:
-        return urllib.parse.parse_qs(text, keep_blank_values=True, strict_parsing=False, max_num_fields=200)
+        # errors="strict": a percent-encoded byte that is not UTF-8 is refused, not turned into U+FFFD
+        return urllib.parse.parse_qs(text, keep_blank_values=True, strict_parsing=False, max_num_fields=200,
+                                     errors="strict")
+    except UnicodeDecodeError:
+        raise UsageError("a parameter is not UTF-8 once its %-escapes are decoded") from None
     except ValueError as exc:
         raise UsageError(f"malformed form data: {exc}") from None
 

@@ -456,3 +456,17 @@ def test_a_malformed_q_value_counts_as_the_default():
     assert accepted_quality("text/csv;q=high", "text/csv") == 1.0
     assert negotiate("text/csv;q=abc", {"application/sparql-results+json": "json", "text/csv": "csv"}) == "csv"
     assert accepted_quality("text/csv;q=0", "text/csv") == 0.0
+
+
+@pytest.mark.parametrize("query_string,content_type,body,message", [
+    ("query=ASK%7B%7D", "application/sparql-query", b"ASK {}", "more than one query"),
+    ("query=ASK%7B%7D", "application/x-www-form-urlencoded", b"query=ASK+%7B%7D", "more than one query"),
+    ("format=csv", "application/x-www-form-urlencoded", b"query=ASK+%7B%7D&format=json", "more than one format"),
+    ("query=%FF", None, None, "not UTF-8"),
+], ids=["query-in-url-and-body", "query-in-url-and-form", "format-twice", "percent-encoded-non-utf8"])
+def test_ambiguous_or_undecodable_parameters_are_400_not_guessed(server, query_string, content_type, body, message):
+    if body is None:
+        reply = fetch(server.url + "sparql?" + query_string)
+    else:
+        reply = fetch(server.url + "sparql?" + query_string, "POST", body, {"Content-Type": content_type})
+    assert reply.status == 400 and message in reply.text, reply.text
