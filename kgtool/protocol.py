@@ -70,14 +70,14 @@ def parse_request(method: str, query_string: str, content_type: str, body: bytes
     Updates are refused (:class:`UpdateRefused`); ``default-graph-uri``/``named-graph-uri`` are refused
     like ``FROM``: this endpoint serves one graph.
     """
-    params = _form(query_string)
+    params = parse_form(query_string)
     media = content_type.split(";")[0].strip().lower()
     if method == "POST":
         if media == UPDATE_TYPE:
             raise UpdateRefused("SPARQL updates are not accepted: this endpoint is read-only")
         # added to the URL's parameters, never in their place: a query in both is ambiguous, refused below
         if media == FORM_TYPE:
-            for name, values in _form(_text(body)).items():
+            for name, values in parse_form(_text(body)).items():
                 params.setdefault(name, []).extend(values)
         elif media == QUERY_TYPE:
             params.setdefault("query", []).append(_text(body))
@@ -100,7 +100,8 @@ def parse_request(method: str, query_string: str, content_type: str, body: bytes
     return ProtocolRequest(queries[0] if queries else None, fmt)
 
 
-def _form(text: str) -> dict[str, list[str]]:
+def parse_form(text: str) -> dict[str, list[str]]:
+    """URL-encoded parameters, refused (UsageError) when malformed or not UTF-8 once decoded."""
     try:
         # errors="strict": a percent-encoded byte that is not UTF-8 is refused, not turned into U+FFFD
         return urllib.parse.parse_qs(text, keep_blank_values=True, strict_parsing=False, max_num_fields=200,

@@ -33,6 +33,7 @@ from .protocol import (
     UnsupportedMediaType,
     UpdateRefused,
     negotiate,
+    parse_form,
     parse_request,
     serialize_result,
 )
@@ -208,7 +209,7 @@ class App:
 
         query = self.catalogue.get(name)
         reserved = {"format", "run"} - {p.name for p in query.params}
-        raw = urllib.parse.parse_qs(request.query_string, keep_blank_values=True)
+        raw = parse_form(request.query_string)  # strict: a value that is not UTF-8 is refused, not mangled
         twice = [k for k, v in raw.items() if len(v) > 1]
         if twice:
             raise UsageError(f"parameter {twice[0]!r} given twice")

@@ -470,3 +470,8 @@ def test_ambiguous_or_undecodable_parameters_are_400_not_guessed(server, query_s
     else:
         reply = fetch(server.url + "sparql?" + query_string, "POST", body, {"Content-Type": content_type})
     assert reply.status == 400 and message in reply.text, reply.text
+
+
+def test_a_canned_query_parameter_that_is_not_utf8_is_refused(server):
+    reply = fetch(server.url + "query/about?entity=%FF&format=ttl")
+    assert reply.status == 400 and "not UTF-8" in reply.text
