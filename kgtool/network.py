@@ -228,6 +228,7 @@ def to_graphml(network: Network) -> str:
         x, y = network.positions.get(iri, (0.0, 0.0))
         graph.add_node(iri, label=node.label, kind=node.kind, group=node.group, colour=node.colour,
                        x=round(x, 1), y=round(y, 1))
-    for edge in network.edges:
-        graph.add_edge(edge.source, edge.target, key=edge.prop, property=edge.prop, label=edge.label)
+    # GraphML edge ids are XML ids, unique in the document: numbered, the property kept as data
+    for number, edge in enumerate(network.edges):
+        graph.add_edge(edge.source, edge.target, key=f"e{number}", property=edge.prop, label=edge.label)
     return "\n".join(nx.generate_graphml(graph, prettyprint=True)) + "\n"

@@ -238,6 +238,11 @@ def draw_timeline(timeline: Timeline, width: float = WIDTH) -> Canvas:
     def x_of(year: float) -> float:
         return x0 + (year - timeline.first) * per_year
 
+    def x_item(year: float) -> float:
+        """An item's place, held inside the years shown: a span that began before --from starts at the
+        left edge (it was drawn over the lane titles, off the canvas), one that ends after --to at the right."""
+        return x_of(min(max(year, timeline.first), timeline.last + 1))
+
     marker_boxes = []
     for m in timeline.markers:
         w = text_width(m.label, 10.5, "bold" if m.strong else "normal")
@@ -245,7 +250,7 @@ def draw_timeline(timeline: Timeline, width: float = WIDTH) -> Canvas:
         marker_boxes.append((left, left + w + 10))
     marker_rows = _pack(marker_boxes)
     top = 62 + (max(marker_rows, default=-1) + 1) * 15
-    lanes = _layout_lanes(timeline, x_of, x1, top + 6)
+    lanes = _layout_lanes(timeline, x_item, x1, top + 6)
     bottom = lanes[-1].y + lanes[-1].height if lanes else top + 6
     canvas = Canvas(width, bottom + 44, title=_title(timeline))
     _draw_frame(canvas, timeline, x_of, top, bottom, x0, x1)
@@ -259,7 +264,7 @@ def draw_timeline(timeline: Timeline, width: float = WIDTH) -> Canvas:
     _draw_markers(canvas, timeline, x_of, marker_boxes, marker_rows, bottom)
     for lane in lanes:
         for item, row, side in zip(lane.items, lane.rows, lane.sides, strict=True):
-            _draw_item(canvas, item, lane.colour, x_of, lane.y + LANE_PAD + row * ROW + ROW / 2, side)
+            _draw_item(canvas, item, lane.colour, x_item, lane.y + LANE_PAD + row * ROW + ROW / 2, side)
     return canvas
 
 

@@ -95,6 +95,10 @@ def html(text: str, status: int = 200) -> Response:
     return Response(status, text.encode("utf-8"), "text/html; charset=utf-8", {"Vary": "Accept"})
 
 
+class NotFound(KgtoolError):
+    """No page at this path (HTTP 404; an HTML page for a browser, like every other error)."""
+
+
 class Busy(KgtoolError):
     """Every query slot is taken (HTTP 503)."""
 
@@ -159,7 +163,7 @@ class App:
         if path == "/static/style.css":
             return Response(200, (STATIC / "style.css").read_bytes(), "text/css; charset=utf-8",
                             {"Cache-Control": "max-age=3600"})
-        return Response(404, f"not found: {path}\n".encode())
+        raise NotFound(f"not found: {path}")
 
     def run(self, fn: Callable, *args, max_rows: int | None = None):
         """Run ``fn`` in a query worker, if a slot is free (else :class:`Busy`)."""
@@ -291,7 +295,7 @@ def _status_of(exc: KgtoolError) -> tuple[int, dict[str, str]]:
         return 422, {}
     if isinstance(exc, WorkerDied):
         return 500, {}
-    if isinstance(exc, UsageError) and str(exc).startswith("no canned query"):
+    if isinstance(exc, NotFound) or (isinstance(exc, UsageError) and str(exc).startswith("no canned query")):
         return 404, {}
     return 400, {}
 

@@ -70,7 +70,9 @@ def test_graphml_parses_with_every_node_and_edge(tmp_path, project, ci_labels):
     network = build_network(project, focus="place:almaty")
     nodes = root.findall(f"{GRAPHML}graph/{GRAPHML}node")
     assert len(nodes) == len(network.nodes) > 10
-    assert len(root.findall(f"{GRAPHML}graph/{GRAPHML}edge")) == len(network.edges)
+    edges = root.findall(f"{GRAPHML}graph/{GRAPHML}edge")
+    assert len(edges) == len(network.edges)
+    assert len({e.get("id") for e in edges}) == len(edges), "GraphML edge ids are XML ids: unique"
     text = all_text(root)
     assert "Almaty" in text and "Al-Farabi Kazakh National University" in text
 

@@ -475,3 +475,26 @@ def test_ambiguous_or_undecodable_parameters_are_400_not_guessed(server, query_s
 def test_a_canned_query_parameter_that_is_not_utf8_is_refused(server):
     reply = fetch(server.url + "query/about?entity=%FF&format=ttl")
     assert reply.status == 400 and "not UTF-8" in reply.text
+
+
+def test_no_link_of_an_entity_page_is_a_404_and_positions_have_names(server):
+    """Entity pages linked rdfs:label, rdf:type … to /entity?iri= pages that were 404s; a position showed
+    its IRI for want of a label."""
+    import re
+
+    page = fetch(server.url + "id/person/gabit-koishibaev")
+    assert page.status == 200
+    assert "Gabit Koishibayev, Ambassador of Kazakhstan to China" in page.text
+    links = set(re.findall(r'href="(/[^"]*)"', page.text))
+    assert any(link.startswith("/id/") for link in links)
+    root = server.url.rstrip("/")
+    browser = {"Accept": "text/html"}
+    broken = [link for link in sorted(links) if fetch(root + link.replace("&amp;", "&"), headers=browser).status != 200]
+    assert not broken, broken
+    assert 'href="http://www.w3.org/2000/01/rdf-schema#label"' in page.text
+
+
+def test_an_unknown_path_gets_the_sites_error_page_in_a_browser(server):
+    reply = fetch(server.url + "nope", headers={"Accept": "text/html"})
+    assert reply.status == 404 and reply.content_type.startswith("text/html") and "not found: /nope" in reply.text
+    assert fetch(server.url + "nope").status == 404

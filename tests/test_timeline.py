@@ -83,6 +83,18 @@ def test_filters_by_year_and_type(project):
     assert {i.kind for i in agreements.items} >= {"agreement", "treaty"}, "subkinds are included"
 
 
+def test_a_span_reaching_outside_the_years_shown_is_drawn_inside_them(project):
+    """With --from 2005 a programme begun in 2003 was drawn at x = -83, over the lane titles and off the
+    canvas; it now starts at the left edge of the years shown."""
+    from kgtool.timeline import GUTTER, RIGHT, WIDTH
+
+    timeline = build_timeline(project, 2005, 2010)
+    assert any(item.start < 2005 for item in timeline.items), "the data has a span begun before 2005"
+    svg = draw_timeline(timeline).to_svg()
+    xs = [float(x) for x in re.findall(r'<circle cx="([-0-9.]+)"', svg)]
+    assert xs and all(GUTTER <= x <= WIDTH - RIGHT for x in xs), (min(xs), max(xs))
+
+
 def test_html_is_self_contained_and_well_formed(tmp_path):
     path = tmp_path / "timeline.html"
     run_cli("timeline", "-o", str(path), "--from", "1989", "--to", "2023")

@@ -56,8 +56,13 @@ def term_html(term: Term | None, labels: dict[str, str]) -> str:
     if term is None:
         return ""
     if term.kind == "iri":
-        return (f'<a href="{esc(entity_href(term.value))}" title="{esc(shorten(term.value))}">'
-                f"{esc(label_of(term.value, labels))}</a>")
+        if term.value.startswith(INSTANCE_BASE) or term.value in labels:
+            return (f'<a href="{esc(entity_href(term.value))}" title="{esc(shorten(term.value))}">'
+                    f"{esc(label_of(term.value, labels))}</a>")
+        # a term of another vocabulary that the graph says nothing about (rdfs:label, rdf:type): its own
+        # IRI, not a page of this server that would be a 404
+        return (f'<a class="external" href="{esc(term.value)}" rel="nofollow noopener" '
+                f'title="{esc(term.value)}">{esc(shorten(term.value))}</a>')
     if term.kind == "bnode":
         return f'<span class="muted">_:{esc(term.value)}</span>'
     if term.datatype == XSD + "anyURI" and term.value.startswith(("http://", "https://")):

@@ -31,6 +31,12 @@ _MENTIONED = """
 SELECT DISTINCT ?article WHERE { ?fact ?p ?this . ?fact kzcn:statedIn ?article }"""
 _DESCRIPTION = "CONSTRUCT { ?this ?p ?o . ?s ?q ?this } WHERE { { ?this ?p ?o } UNION { ?s ?q ?this } }"
 _LABELS = "SELECT ?s ?label WHERE { ?s rdfs:label ?label }"
+#: A position has no label (MODELLING.md): its holder and title name it.
+_POSITIONS = """
+SELECT ?s ?title ?holder WHERE {
+  ?s kzcn:roleTitle ?title FILTER(langMatches(lang(?title), "en"))
+  OPTIONAL { ?person kzcn:holdsPosition ?s ; rdfs:label ?holder FILTER(langMatches(lang(?holder), "en")) }
+}"""
 _TIMELINE = """
 SELECT ?item ?kind ?date ?end ?article WHERE {
   { ?item a/rdfs:subClassOf* kzcn:Agreement BIND("agreement" AS ?kind) }
@@ -110,7 +116,8 @@ def entity_graph(store: Store, iri: str) -> GraphResult:
 
 
 def label_index(store: Store) -> dict[str, str]:
-    """One display label per IRI: English first, then no language tag, then any."""
+    """One display label per IRI: English first, then no language tag, then any; a position, which has
+    none, by its holder and title."""
     rank: dict[str, tuple[int, str]] = {}
     for subject, label in _select(store, _LABELS).rows:
         if subject is None or label is None or subject.kind != "iri":
@@ -119,7 +126,11 @@ def label_index(store: Store) -> dict[str, str]:
         best = rank.get(subject.value)
         if best is None or (score, label.value) < best:
             rank[subject.value] = (score, label.value)
-    return {iri: label for iri, (_score, label) in rank.items()}
+    labels = {iri: label for iri, (_score, label) in rank.items()}
+    for subject, title, holder in _select(store, _POSITIONS).rows:
+        if subject is not None and subject.kind == "iri" and subject.value not in labels:
+            labels[subject.value] = f"{holder.value}, {title.value}" if holder is not None else title.value
+    return labels
 
 
 def timeline(store: Store) -> list[TimelineItem]:
