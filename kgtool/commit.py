@@ -10,7 +10,9 @@ every (temporary, target) pair is written atomically: that is the commit point. 
 replaces its target and the journal is removed.
 
 After a crash: before the journal exists, ``data/`` holds the old data and stray temporary files, which
-:func:`recover` removes; after it, :func:`recover` completes the renames (roll forward). ``kgtool add``
+:func:`recover` removes; after it, :func:`recover` completes the renames (roll forward), if every file is
+as the crash left it (the journal records each file's old and new digest): a file edited or checked out
+since is never overwritten, the recovery stops and says so. ``kgtool add``
 recovers, under the lock, before it reads ``data/``. So a crash leaves the old data or the new, never a mix;
 the one exception is a reader that runs between a crash in the middle of the renames and the next
 ``kgtool add``: it can see some files new and some old (each file on its own is always complete).
@@ -60,17 +62,29 @@ def merge_lock(project: Project) -> Iterator[None]:
 
 def commit(data_dir: Path, changes: list[tuple[Path, str]]) -> None:
     """Write every new file text to a temporary file, write the journal (the commit point), rename."""
-    temps: list[tuple[str, str]] = []
+    for target, _text in changes:
+        if target.is_symlink():  # a rename would put a file in the link's place, and the linked file keep the old text
+            raise ProjectError(f"{target}: is a symbolic link; kgtool add replaces data files whole",
+                               hint="merge into the file it points to by hand, or replace the link by the file")
+    temps: list[dict] = []
     try:
         for target, text in changes:
-            temps.append((_write_temp(data_dir, target, text), target.name))
+            old = _digest(target.read_bytes()) if target.exists() else None
+            temps.append({"temp": _write_temp(data_dir, target, text), "target": target.name, "old": old,
+                          "new": _digest(text.encode("utf-8"))})
         _test_pause("temps")
         _write_journal(data_dir, temps)
     except BaseException:
-        for temp, _target in temps:
-            (data_dir / temp).unlink(missing_ok=True)
+        for entry in temps:
+            (data_dir / entry["temp"]).unlink(missing_ok=True)
         raise
     _roll_forward(data_dir)
+
+
+def _digest(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
 
 
 def _write_temp(data_dir: Path, target: Path, text: str) -> str:
@@ -94,10 +108,10 @@ def _umask() -> int:
     return mask
 
 
-def _write_journal(data_dir: Path, temps: list[tuple[str, str]]) -> None:
+def _write_journal(data_dir: Path, temps: list[dict]) -> None:
     fd, name = tempfile.mkstemp(dir=data_dir, prefix=f"{TEMP_PREFIX}journal.", suffix=".tmp")
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump({"version": 1, "replace": temps}, handle)
+        json.dump({"version": 2, "replace": temps}, handle)
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(name, data_dir / JOURNAL_NAME)
@@ -105,10 +119,22 @@ def _write_journal(data_dir: Path, temps: list[tuple[str, str]]) -> None:
 
 
 def _roll_forward(data_dir: Path) -> list[str]:
-    """Complete the renames the journal lists; return the targets."""
+    """Complete the renames the journal lists; return the targets.
+
+    Only if every target is as the interrupted merge left it: the old text where its temporary file still
+    waits, the new text where it was renamed already. Otherwise someone changed data/ since (an edit, a
+    ``git checkout``), and finishing the merge would overwrite that or mix old and new files: nothing is
+    renamed, and the journal and the temporary files stay for a person to look at."""
     journal = data_dir / JOURNAL_NAME
     pairs = _read_journal(journal)
-    for index, (temp, target) in enumerate(pairs):
+    changed = [entry["target"] for entry in pairs if not _as_left(data_dir, entry)]
+    if changed:
+        raise ProjectError(
+            f"{data_dir}: an interrupted merge cannot be finished: {', '.join(changed)} changed since it was "
+            "interrupted; its new texts are the .kgtool-merge.*.tmp files next to them",
+            hint=f"compare them with git diff, keep what you want, then delete {JOURNAL_NAME} and the .tmp files")
+    for index, entry in enumerate(pairs):
+        temp, target = entry["temp"], entry["target"]
         if (data_dir / temp).exists():
             os.replace(data_dir / temp, data_dir / target)
         if index == 0:
@@ -116,19 +142,33 @@ def _roll_forward(data_dir: Path) -> list[str]:
     _fsync_dir(data_dir)
     journal.unlink(missing_ok=True)
     _fsync_dir(data_dir)
-    return [target for _temp, target in pairs]
+    return [entry["target"] for entry in pairs]
 
 
-def _read_journal(journal: Path) -> list[tuple[str, str]]:
+def _as_left(data_dir: Path, entry: dict) -> bool:
+    """The target holds what the journal says it held when the merge stopped (journals of version 1 say
+    nothing: trusted, as before)."""
+    if "new" not in entry:
+        return True
+    target = data_dir / entry["target"]
+    current = _digest(target.read_bytes()) if target.exists() else None
+    waiting = (data_dir / entry["temp"]).exists()
+    return current == (entry["old"] if waiting else entry["new"])
+
+
+def _read_journal(journal: Path) -> list[dict]:
     try:
         doc = json.loads(journal.read_text(encoding="utf-8"))
-        pairs = [(str(t), str(f)) for t, f in doc["replace"]]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        pairs = [dict(entry) if isinstance(entry, dict) else {"temp": str(entry[0]), "target": str(entry[1])}
+                 for entry in doc["replace"]]
+        for entry in pairs:
+            entry["temp"], entry["target"] = str(entry["temp"]), str(entry["target"])
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
         raise ProjectError(
             f"{journal}: unreadable merge journal ({exc})",
             hint="restore data/ from git, then delete the journal",
         ) from None
-    for temp, target in pairs:  # only our own temporary files, only plain names inside data/
+    for temp, target in ((e["temp"], e["target"]) for e in pairs):  # our own temporary files, plain names in data/
         if (
             "/" in temp + target
             or os.sep in temp + target

@@ -195,10 +195,32 @@ def _described(project: Project, existing: Existing, subjects: set) -> dict[Path
     wanted = {to_term(nt(s)) for s in known}
     out: dict[Path, dict[Node, list]] = {}
     for path in project.data_files:
-        for triple in _parse(path, path.read_text(encoding="utf-8"), subjects=wanted):
+        for triple in _parse(path, read_exactly(path), subjects=wanted):
             rdflib_triple = terms.rdflib_triple(triple)
             out.setdefault(path, {}).setdefault(rdflib_triple[0], []).append(rdflib_triple)
     return out
+
+
+def read_exactly(path: Path) -> str:
+    """A data file's text as it is: ``read_text`` turns CRLF into LF, which rewrote every line of a CRLF
+    file and changed the value of its multi-line literals."""
+    return path.read_bytes().decode("utf-8")
+
+
+def ground(triples: set[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
+    return {t for t in triples if not (t[0].startswith("_:") or t[2].startswith("_:"))}
+
+
+def same_triples(a: set[tuple[str, str, str]], b: set[tuple[str, str, str]]) -> bool:
+    """The same triples, blank nodes up to their labels (each parse names them anew)."""
+    if ground(a) != ground(b):
+        return False
+    from .fastexport import canonical_labels
+
+    def blank(triples: set) -> list[bytes]:
+        return canonical_labels([" ".join(t).encode("utf-8") for t in triples - ground(triples)])
+
+    return blank(a) == blank(b)
 
 
 def _parse(path: Path, text: str, subjects: set | None = None) -> list[tuple[str, str, str]]:
@@ -237,7 +259,7 @@ def _theme(existing: Existing, contribution: Graph, subject: URIRef) -> str:
 
 
 def _change(path: Path, exists: bool, added: Graph, new_subjects: set[URIRef]) -> FileChange:
-    old_text = path.read_text(encoding="utf-8") if exists else None
+    old_text = read_exactly(path) if exists else None
     old = set(_parse(path, old_text)) if old_text is not None else set()
     head, kept, merged = _split(path, old_text, old)
     for triple in added:
@@ -246,7 +268,7 @@ def _change(path: Path, exists: bool, added: Graph, new_subjects: set[URIRef]) -
     body = serialize_statements(merged, writer)
     new_text = f"{head}{MARKER}\n{MARKER_NOTE}\n{writer.prefix_lines()}\n{body}"
     expected = kept | {(nt(s), nt(p), nt(o)) for s, p, o in merged}
-    if set(_parse(path, new_text)) != expected:
+    if not same_triples(set(_parse(path, new_text)), expected):
         raise KgtoolError(
             f"internal: the new text of {path.name} does not hold exactly the old and the new "
             "triples; nothing was written"
@@ -266,7 +288,9 @@ def _split(path: Path, text: str | None, triples: set) -> tuple[str, set, Graph]
             head_triples = set(_parse(path, head))
             terms = Terms()
             merged = new_graph()
-            for triple in triples - head_triples:
+            # the merged section holds no blank nodes (contributions may not have them): those of the file
+            # are the head's, whose labels differ from one parse to the next
+            for triple in ground(triples) - ground(head_triples):
                 merged.add(terms.rdflib_triple(triple))
             return head, head_triples, merged
     return (text if text.endswith("\n") else text + "\n") + "\n", triples, new_graph()
@@ -276,13 +300,13 @@ def verify_merge(project: Project, plan: MergePlan) -> None:
     """After the renames: every changed file holds exactly the bytes written (each was checked before the
     commit to hold its old triples plus the new ones) and, parsed again, every added triple."""
     for change in plan.changes:
-        if change.path.read_text(encoding="utf-8") != change.new_text:
+        if read_exactly(change.path) != change.new_text:
             raise KgtoolError(
                 f"{change.path}: changed by someone else during the merge; check it with git diff"
             )
     merged: set[tuple[str, str, str]] = set()
     for change in plan.changes:
-        merged |= set(_parse(change.path, change.path.read_text(encoding="utf-8")))
+        merged |= set(_parse(change.path, read_exactly(change.path)))
     missing = [t for t in plan.added if (nt(t[0]), nt(t[1]), nt(t[2])) not in merged]
     if missing:
         raise KgtoolError(

@@ -167,7 +167,10 @@ def intact(folder: Path) -> bool:
         return False
 
 
-def _get_snapshot(project: Project) -> Snapshot:
+def _get_snapshot(project: Project, attempts: int = 3) -> Snapshot:
+    """Find or build the snapshot of the inputs as they are. A build reads the files after hashing them,
+    so it checks the hash again at the end: a merge landing in between would otherwise have its data
+    published under the old data's key, and served after the merge was reverted."""
     key = snapshot_key(project)
     name = f"snapshot-{key[:40]}"
     final = closure.cache_dir() / name
@@ -183,12 +186,20 @@ def _get_snapshot(project: Project) -> Snapshot:
         built = closure.new_build_dir(name)
         try:
             build(project, built, key)
+            if snapshot_key(project) != key:  # data/ changed while it was read (a merge landed): not this key's
+                shutil.rmtree(built, ignore_errors=True)
+                return _get_snapshot(project, attempts - 1) if attempts > 1 else _unstable(project)
         except BaseException:
             shutil.rmtree(built, ignore_errors=True)
             raise
         path = closure.publish_dir(built, name)
     closure.prune("snapshot-")
     return Snapshot(path, key)
+
+
+def _unstable(project: Project) -> Snapshot:
+    raise InputError(f"{project.data_dir}: the data kept changing while it was read, three times over",
+                     hint="run the command again once the edits or merges are done")
 
 
 def build(project: Project, folder: Path, key: str) -> None:

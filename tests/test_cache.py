@@ -207,3 +207,30 @@ def test_invalid_turtle_is_an_input_error_naming_file_and_line(cache, project):
     with pytest.raises(InputError, match=r"places\.ttl:\d+:\d+: invalid Turtle"):
         get_snapshot(project)
     assert snapshots(cache) == [], "a failed build was published"
+
+
+def test_data_changed_during_a_build_is_never_published_under_the_old_key(cache, project, monkeypatch):
+    """The build reads the files after hashing them: a merge landing in between had its data cached under
+    the old data's key, and served after the merge was reverted."""
+    from kgtool import snapshot as snapshot_module
+
+    places = project.data_dir / "places.ttl"
+    original = places.read_bytes()
+    real_build, calls = snapshot_module.build, []
+
+    def build_during_a_merge(proj, folder, key):
+        calls.append(key)
+        if len(calls) == 1:  # the merge lands while the first build reads the files
+            places.write_bytes(original + b'\n<https://w3id.org/kzcn/id/place/almaty> '
+                               b'<http://www.w3.org/2004/02/skos/core#altLabel> "Merged Meanwhile"@en .\n')
+        return real_build(proj, folder, key)
+
+    monkeypatch.setattr(snapshot_module, "build", build_during_a_merge)
+    snapshot_module._found.clear()
+    snap = get_snapshot(project)
+    assert len(calls) == 2 and calls[0] != calls[1], "the first build is discarded, the second one kept"
+    assert b"Merged Meanwhile" in snap.asserted_file.read_bytes()
+    assert snapshots(cache) == [f"snapshot-{calls[1][:40]}"]
+    places.write_bytes(original)  # the merge is reverted: the old key has nothing cached, so nothing stale
+    snapshot_module._found.clear()
+    assert b"Merged Meanwhile" not in get_snapshot(project).asserted_file.read_bytes()

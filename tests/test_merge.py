@@ -285,3 +285,67 @@ def test_what_fits_no_theme_file_goes_to_contributions_ttl(tmp_path, monkeypatch
     text = (project.data_dir / "contributions.ttl").read_text(encoding="utf-8")
     assert text.startswith(merge.FALLBACK_HEADER + "\n" + MARKER + "\n")
     assert isomorphic(Graph().parse(data=text, format="turtle"), Graph().parse(CONCERT))
+
+
+@pytest.mark.parametrize("meddle", ["edit-the-waiting-file", "check-out-the-renamed-file"])
+def test_an_interrupted_merge_is_not_finished_over_later_changes(tmp_path, meddle):
+    """The journal was replayed blindly: an edit made after the crash was overwritten, and after a
+    `git checkout -- data/` the roll-forward left one file old and another new."""
+    before_texts = _texts(copy_project(tmp_path / "before"))
+    project = _kill_a_merge_during_the_renames(tmp_path)
+    after_crash = _texts(project)
+    renamed = {name for name in after_crash if after_crash[name] != before_texts[name]}
+    if meddle == "edit-the-waiting-file":
+        waiting = next(name for name in ("places.ttl", "actors.ttl", "events.ttl")
+                       if name not in renamed and any(project.data_dir.glob(f".kgtool-merge.{name}.*.tmp")))
+        target = project.data_dir / waiting
+        target.write_bytes(target.read_bytes() + b"\n# a hand edit made after the crash\n")
+    else:
+        for name in renamed:  # as `git checkout -- data/` would
+            (project.data_dir / name).write_bytes(before_texts[name])
+    meddled = _texts(project)
+    result = run_cli("--project", str(project.root), "query", "ci-partners", exit_code=2)
+    assert "an interrupted merge cannot be finished" in result.stderr and "changed since" in result.stderr
+    assert _texts(project) == meddled, "nothing may be renamed over the later change"
+    assert (project.data_dir / commit_module.JOURNAL_NAME).exists()
+
+
+def test_a_crlf_data_file_keeps_its_bytes_and_its_literals(tmp_path):
+    project = copy_project(tmp_path / "p")
+    events = project.data_dir / "events.ttl"
+    crlf = events.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    crlf += b'<https://w3id.org/kzcn/id/event/x-crlf> <https://w3id.org/kzcn/ontology#note> """two\r\nlines"""@en .\r\n'
+    events.write_bytes(crlf)
+    run_cli("--project", str(project.root), "add", str(CONCERT))
+    after = events.read_bytes()
+    assert after.startswith(crlf), "the hand-written part of a CRLF file is kept byte for byte"
+    import pyoxigraph as ox
+
+    notes = [t.object.value for t in ox.parse(after, format=ox.RdfFormat.TURTLE)
+             if t.subject.value == "https://w3id.org/kzcn/id/event/x-crlf"]
+    assert notes == ["two\r\nlines"], "the literal keeps its CR LF (read_text had made it LF)"
+
+
+def test_a_data_file_with_blank_nodes_still_takes_merges(tmp_path):
+    project = copy_project(tmp_path / "p")
+    events = project.data_dir / "events.ttl"
+    events.write_bytes(events.read_bytes() + b"\n<https://w3id.org/kzcn/id/event/2017-04-17-meeting-on-the-bright-"
+                       b"silk-road-concert> <https://w3id.org/kzcn/ontology#chain> ( 1 2 ) .\n")
+    before = _data(project)
+    out = run_cli("--project", str(project.root), "add", str(CONCERT)).stdout
+    assert "added 5 triples" in out
+    assert isomorphic(_data(project), _union(before, Graph().parse(CONCERT)))
+    assert run_cli("--project", str(project.root), "add", str(CONCERT)).stdout.startswith("kgtool add: nothing to add")
+
+
+def test_a_data_file_that_is_a_symbolic_link_is_refused_not_replaced(tmp_path):
+    project = copy_project(tmp_path / "p")
+    events = project.data_dir / "events.ttl"
+    real = tmp_path / "elsewhere-events.ttl"
+    real.write_bytes(events.read_bytes())
+    events.unlink()
+    events.symlink_to(real)
+    result = run_cli("--project", str(project.root), "add", str(CONCERT), exit_code=2)
+    assert "is a symbolic link" in result.stderr
+    assert events.is_symlink() and real.read_bytes() == (tmp_path / "elsewhere-events.ttl").read_bytes()
+    assert _leftovers(project) == []
