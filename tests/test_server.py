@@ -498,3 +498,10 @@ def test_an_unknown_path_gets_the_sites_error_page_in_a_browser(server):
     reply = fetch(server.url + "nope", headers={"Accept": "text/html"})
     assert reply.status == 404 and reply.content_type.startswith("text/html") and "not found: /nope" in reply.text
     assert fetch(server.url + "nope").status == 404
+
+
+def test_pages_mark_the_language_of_labels_and_label_the_query_box(server):
+    page = fetch(server.url + "id/place/almaty", headers={"Accept": "text/html"}).text
+    assert '<span lang="zh">阿拉木图</span>' in page or '<span lang="ru">Алматы</span>' in page
+    form = fetch(server.url + "sparql", headers={"Accept": "text/html"}).text
+    assert '<label for="query">' in form and '<textarea id="query"' in form

@@ -67,8 +67,9 @@ def term_html(term: Term | None, labels: dict[str, str]) -> str:
         return f'<span class="muted">_:{esc(term.value)}</span>'
     if term.datatype == XSD + "anyURI" and term.value.startswith(("http://", "https://")):
         return f'<a class="external" href="{esc(term.value)}" rel="nofollow noopener">{esc(term.value)}</a>'
-    tag = f' <span class="lang">{esc(term.lang)}</span>' if term.lang else ""
-    return f"{esc(term.value)}{tag}"
+    if term.lang:  # lang: screen readers and fonts need it for Chinese, Russian and Kazakh text
+        return f'<span lang="{esc(term.lang)}">{esc(term.value)}</span> <span class="lang">{esc(term.lang)}</span>'
+    return esc(term.value)
 
 
 def results_html(result: QueryResult, labels: dict[str, str]) -> str:
@@ -156,7 +157,8 @@ def sparql_page(text: str, result: QueryResult | None, error: str | None, labels
              "<p>Read-only SPARQL 1.1 endpoint over the bundled data with OWL RL inferences. The project's "
              "prefixes (kzcn:, place:, organization: …) are predeclared here; SERVICE, FROM and updates are "
              "refused.</p>",
-             f'<form method="get" action="/sparql"><textarea name="query" rows="10" cols="90">{esc(example)}'
+             '<form method="get" action="/sparql"><label for="query">Query</label><br>'
+             f'<textarea id="query" name="query" rows="10" cols="90">{esc(example)}'
              '</textarea><input type="hidden" name="format" value="html"><br>'
              '<button type="submit" id="run">Run</button></form>']
     if error:
@@ -229,7 +231,8 @@ def _source_li(source, labels: dict[str, str]) -> str:
 
 
 def timeline_page(items: list[TimelineItem], labels: dict[str, str]) -> str:
-    parts = ["<h1>Timeline</h1>", f"<p>{len(items)} dated agreements and events, oldest first.</p>"]
+    parts = ["<h1>Timeline</h1>", f"<p>{len(items)} dated agreements and events, oldest first. Those the "
+             "sources give no date for are not shown (the undated-facts query lists them).</p>"]
     year = None
     for item in items:
         if item.year != year:
