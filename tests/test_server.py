@@ -505,3 +505,9 @@ def test_pages_mark_the_language_of_labels_and_label_the_query_box(server):
     assert '<span lang="zh">阿拉木图</span>' in page or '<span lang="ru">Алматы</span>' in page
     form = fetch(server.url + "sparql", headers={"Accept": "text/html"}).text
     assert '<label for="query">' in form and '<textarea id="query"' in form
+
+
+def test_an_articles_full_title_is_among_its_facts(server):
+    page = fetch(server.url + "id/source/article-002", headers={"Accept": "text/html"}).text
+    facts = page.split('<h2 id="facts">', 1)[1].split("<details>", 1)[0]
+    assert "One Belt, One Road" in facts and "dcterms:title" in facts

@@ -198,8 +198,10 @@ def entity_page(view: EntityView, labels: dict[str, str]) -> str:
 
 
 def _own_property(iri: str) -> bool:
-    """The project's vocabulary and the labelling properties; the rest are inferred alignments."""
-    return shorten(iri).startswith(("kzcn:", "rdfs:", "skos:altLabel", "skos:prefLabel", "skos:definition"))
+    """The project's vocabulary and the properties data/ itself uses (labels, definitions, concept schemes,
+    an article's full title); the rest are inferred alignments."""
+    return shorten(iri).startswith(("kzcn:", "rdfs:", "skos:altLabel", "skos:prefLabel", "skos:definition",
+                                    "skos:inScheme", "dcterms:title"))
 
 
 def _facts_table(facts: list[tuple[Term, Term]], labels: dict[str, str]) -> str:
