@@ -579,7 +579,7 @@ def shacl_caused(existing: Existing, contribution: Contribution, inferred: Graph
 
 
 def _caused_fast(existing: Existing, shapes, terms: Terms, contribution: Contribution, added, new) -> list[Finding]:
-    from .fastvalidate import focus_nodes, neighbourhood_stores, reverse_predicates
+    from .fastvalidate import focus_nodes, neighbourhood_stores, reverse_predicates, values_already_there
     from .shapes_fast import evaluate
 
     base = existing.base
@@ -591,8 +591,9 @@ def _caused_fast(existing: Existing, shapes, terms: Terms, contribution: Contrib
     before, after = neighbourhood_stores(base, focus, added, new, existing.exact, reverse_predicates(shapes), shapes)
     values = _ValueTerms(terms, added)
     seen = {_key(f) for f in _findings(evaluate(shapes, before), values)}
-    caused = [f for f in _findings(evaluate(shapes, after), values) if _key(f) not in seen]
-    return _named(caused, before, after, contribution)
+    results = evaluate(shapes, after)
+    caused = [f for f in _findings(results, values) if _key(f) not in seen]
+    return _named(values_already_there(caused, results, base), before, after, contribution)
 
 
 def _named(findings: list[Finding], before, after, contribution: Contribution) -> list[Finding]:

@@ -271,8 +271,29 @@ def check_contribution_fast(project: Project, paths: Sequence[Path]) -> Report:
     focus = focus_nodes(base, added, inferred)
     before, after = neighbourhood_stores(base, focus, added, inferred, exact, reverse_predicates(shapes), shapes)
     keys = {_key(f) for f in findings(evaluate(shapes, before), before)}
-    caused = [f for f in findings(evaluate(shapes, after), after) if _key(f) not in keys]
-    return Report(", ".join(str(p) for p in paths), caused, len(contribution))
+    results = evaluate(shapes, after)
+    caused = [f for f in findings(results, after) if _key(f) not in keys]
+    return Report(", ".join(str(p) for p in paths), values_already_there(caused, results, base),
+                  len(contribution))
+
+
+def values_already_there(caused: list[Finding], results: list[Result], base: OxBase) -> list[Finding]:
+    """One value too many: say which value data/ already has (as the finding's detail: the message stays
+    the shape's, as pySHACL gives it). A second date for an event was told only what a date is, which did
+    not say where the first one was."""
+    from dataclasses import replace
+
+    over = {(_plain(str(r.focus)), r.path) for r in results if r.component == "MaxCountConstraintComponent" and r.path}
+    out = []
+    for finding in caused:
+        if (finding.focus, finding.path) in over and not finding.focus.startswith("_:"):
+            had = sorted({q.object.value if hasattr(q.object, "language") else str(q.object)
+                          for q in base.quads(to_term(f"<{finding.focus}>"), to_term(f"<{finding.path}>"), None)})
+            if had:
+                finding = replace(finding, detail=f"data/ already has {', '.join(had[:5])} for it: correct that "
+                                                  "one, or leave this one out.")
+        out.append(finding)
+    return out
 
 
 def _key(finding: Finding) -> tuple:

@@ -26,6 +26,7 @@ class Finding:
     file: str = ""
     line: int | None = None
     column: int | None = None
+    detail: str = ""  # what the data says besides the shape's message (the value already there), for people
 
     def location(self) -> str:
         if not self.file:
@@ -75,7 +76,8 @@ def render_text(report: Report) -> str:
             where = f"{f.location()}: " if f.location() else ""
             what = f" [{shorten(f.path)}]" if f.path else ""
             value = f" value {_display_value(f.value)}" if f.value else ""
-            lines.append(f"  {f.severity.lower()}: {where}{f.message}{what}{value}")
+            detail = f" {f.detail}" if f.detail else ""
+            lines.append(f"  {f.severity.lower()}: {where}{f.message}{detail}{what}{value}")
     return "\n".join(lines) + "\n"
 
 
@@ -130,6 +132,8 @@ def render_turtle(report: Report) -> str:
             graph.add((node, SH.value, Literal(f.value)))
         if f.source_shape and not f.source_shape.startswith("_:"):
             graph.add((node, SH.sourceShape, URIRef(f.source_shape)))
+        if f.detail:
+            graph.add((node, RDFS.comment, Literal(f.detail)))
         if f.location():  # where in the contribution, for people (SHACL has no term for it)
             graph.add((node, RDFS.comment, Literal(f"{f.stage} stage, at {f.location()}")))
     return canonical(graph).serialize(format="turtle")

@@ -385,3 +385,13 @@ def test_a_missing_label_is_reported_once_in_words_that_fit(tmp_path):
     out = run_cli("validate", str(contribution), exit_code=1).stdout
     assert "(1 violation," in out and "Add an English label" in out
     assert "language-tagged literals" not in out
+
+
+def test_a_second_value_where_one_is_allowed_names_the_value_already_in_data(tmp_path):
+    contribution = tmp_path / "second-date.ttl"
+    contribution.write_text(
+        "@prefix kzcn: <https://w3id.org/kzcn/ontology#> .\n@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+        "<https://w3id.org/kzcn/id/event/2017-04-17-meeting-on-the-bright-silk-road-concert>"
+        ' kzcn:date "2017-05-01"^^xsd:date .\n', encoding="utf-8")
+    out = run_cli("validate", str(contribution), exit_code=1).stdout
+    assert "data/ already has 2017-04-17 for it" in out
