@@ -44,7 +44,7 @@ from .errors import KgtoolError, ProjectError
 from .loading import new_graph
 from .merge_render import render_markdown, render_summary
 from .namespaces import ONTOLOGY
-from .project import Project
+from .project import JOURNAL_NAME, Project
 from .report import Report
 from .turtle_writer import TermWriter, serialize_statements
 
@@ -122,15 +122,17 @@ def add_contribution(project: Project, path: Path, dry_run: bool = False) -> Mer
         raise ProjectError(
             f"{project.data_dir}: read-only data", hint="run kgtool add in a writable checkout"
         )
-    if not dry_run and needs_recovery(project):
-        with merge_lock(project):  # finish an interrupted merge before reading data/
-            recover(project)
+    finished: list[str] = []
+    pending = (project.data_dir / JOURNAL_NAME).exists() or (not dry_run and needs_recovery(project))
+    if pending and project.writable:
+        with merge_lock(project):  # finish an interrupted merge before reading data/ (readers do it too)
+            finished = recover(project)
     exam = examine(project, [path])
     if not exam.report.conforms:
         return MergeOutcome(exam.report, dry_run=dry_run)
     plan = plan_merge(project, exam)
     if dry_run:
-        return MergeOutcome(exam.report, render_markdown(project, plan, exam), plan, dry_run=True)
+        return MergeOutcome(exam.report, render_markdown(project, plan, exam, finished), plan, dry_run=True)
     if plan.changes:
         with merge_lock(project):
             recovered = recover(project)

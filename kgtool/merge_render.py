@@ -97,10 +97,13 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def render_markdown(project: Project, plan: MergePlan, exam: Examination) -> str:
-    """Markdown, for ``--dry-run``: nothing is written."""
+def render_markdown(project: Project, plan: MergePlan, exam: Examination, finished: list[str] | None = None) -> str:
+    """Markdown, for ``--dry-run``: nothing of the contribution is written (``finished``: the files of an
+    interrupted merge that reading data/ completed first, as every command does)."""
     source = exam.report.subject
-    lines = [f"# Dry run: `kgtool add {source}`", "", "Nothing was written."]
+    written = (f"An interrupted earlier merge was completed first ({', '.join(finished)}); nothing else was "
+               "written." if finished else "Nothing was written.")
+    lines = [f"# Dry run: `kgtool add {source}`", "", written]
     if not plan.changes:
         lines += ["", f"Nothing to add: all {_plural(plan.contributed, 'triple')} are already in `data/`."]
         return "\n".join(lines) + "\n"

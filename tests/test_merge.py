@@ -349,3 +349,10 @@ def test_a_data_file_that_is_a_symbolic_link_is_refused_not_replaced(tmp_path):
     assert "is a symbolic link" in result.stderr
     assert events.is_symlink() and real.read_bytes() == (tmp_path / "elsewhere-events.ttl").read_bytes()
     assert _leftovers(project) == []
+
+
+def test_a_dry_run_that_completes_an_interrupted_merge_says_so(tmp_path):
+    project = _kill_a_merge_during_the_renames(tmp_path)
+    out = run_cli("--project", str(project.root), "add", "--dry-run", str(CONCERT)).stdout
+    assert "An interrupted earlier merge was completed first" in out and "Nothing was written." not in out
+    assert not (project.data_dir / commit_module.JOURNAL_NAME).exists()
