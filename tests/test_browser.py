@@ -85,3 +85,12 @@ def test_the_stylesheet_loads_under_the_content_security_policy(server, page):
     colour = page.eval_on_selector(".kind.agreement", "e => getComputedStyle(e).backgroundColor")
     assert colour == "rgb(0, 114, 178)"
     assert page.problems == []
+
+
+def test_pages_fit_a_phone_screen(server, page):
+    """On a 375 px screen the results and the query box scrolled the whole page sideways (765 px)."""
+    page.set_viewport_size({"width": 375, "height": 800})
+    for path in ("query/events-in-year?year=2017&run=1", "sparql", "id/place/almaty"):
+        page.goto(server.url + path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 375, f"/{path} is {width} px wide on a 375 px screen"
