@@ -77,20 +77,21 @@ def domain_range_findings(existing, contribution: Contribution, signatures: Sign
             if not expected or isinstance(node, Literal):
                 continue
             have = classes(node)
-            missing = sorted(_most_specific(expected, signatures) - have)
+            missing = sorted(most_specific(expected, signatures) - have)
             if not have or not missing:
                 continue
             misfits.add(triple)
             file, line = contribution.origin[triple]
             findings.append(Finding(
-                "Violation", _message(p, node, missing, have, side, signatures), focus=str(s), path=str(p),
+                "Violation", misfit_message(p, node, missing, have, side, signatures), focus=str(s), path=str(p),
                 value=o.n3(), stage="ontology", file=file, line=line))
     return findings, misfits
 
 
-def _message(p: Node, node: Node, missing: list[Node], have: set[Node], side: str, signatures: Signatures) -> str:
+def misfit_message(p: Node, node: Node, missing: list[Node], have: set[Node], side: str,
+                   signatures: Signatures) -> str:
     wanted = " and a ".join(shorten(str(c)) for c in missing)
-    kinds = ", ".join(sorted(shorten(str(c)) for c in _most_specific(have, signatures))) or "something else"
+    kinds = ", ".join(sorted(shorten(str(c)) for c in most_specific(have, signatures))) or "something else"
     if side == "range":
         return (f"{shorten(str(p))} links to a {wanted}, but {shorten(str(node))} is a {kinds}: "
                 "link to the right entity, or use the property meant for this kind")
@@ -98,7 +99,7 @@ def _message(p: Node, node: Node, missing: list[Node], have: set[Node], side: st
             "say it of the right entity, or use the property meant for this kind")
 
 
-def _most_specific(classes: set[Node], signatures: Signatures) -> set[Node]:
+def most_specific(classes: set[Node], signatures: Signatures) -> set[Node]:
     """The classes that are no other given class's superclass, in the project's own namespace when any
     is (kzcn:City rather than schema:Place; kzcn:Place rather than its alignment schema:Place, which the
     closed ontology lists as a range too)."""

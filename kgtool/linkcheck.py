@@ -80,7 +80,7 @@ def _read(asserted: Path) -> tuple[dict[str, set[str]], list[tuple[str, str, str
 def _outside_signatures(links, types: dict[str, set[str]], signatures) -> list[Finding]:
     from rdflib import URIRef
 
-    from .domains import _message, _most_specific
+    from .domains import misfit_message, most_specific
 
     closed: dict[str, set] = {}
 
@@ -95,8 +95,8 @@ def _outside_signatures(links, types: dict[str, set[str]], signatures) -> list[F
         if p not in wanted:
             prop = URIRef(p[1:-1])
             domain, range_ = signatures.domains.get(prop), signatures.ranges.get(prop)
-            wanted[p] = (prop, domain and _most_specific(domain, signatures),
-                         range_ and _most_specific(range_, signatures))
+            wanted[p] = (prop, domain and most_specific(domain, signatures),
+                         range_ and most_specific(range_, signatures))
         return wanted[p]
 
     findings = []
@@ -109,7 +109,7 @@ def _outside_signatures(links, types: dict[str, set[str]], signatures) -> list[F
             missing = sorted(expected - have)
             if have and missing:
                 name = URIRef(node[1:-1]) if node[0] == "<" else node
-                findings.append(Finding("Violation", _message(prop, name, missing, have, side, signatures),
+                findings.append(Finding("Violation", misfit_message(prop, name, missing, have, side, signatures),
                                         focus=s[1:-1] if s[0] == "<" else s, path=str(prop), value=o,
                                         stage="ontology"))
     return findings
