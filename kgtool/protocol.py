@@ -30,15 +30,18 @@ GRAPH_TYPES = {
     "text/turtle": "ttl",
     "application/n-triples": "nt",
     "application/ld+json": "jsonld",
+    "application/rdf+xml": "rdfxml",
     "text/plain": "nt",
     "text/html": "html",
 }
-#: ``format=`` values a link or a form may use instead of an Accept header.
-FORMAT_NAMES = {"json", "xml", "csv", "tsv", "html", "ttl", "nt", "jsonld"}
+#: ``format=`` values a link or a form may use instead of an Accept header (``xml`` is SPARQL's results
+#: format; a graph in RDF/XML is ``rdfxml``).
+FORMAT_NAMES = {"json", "xml", "csv", "tsv", "html", "ttl", "nt", "jsonld", "rdfxml"}
 CONTENT_TYPES = {
     "json": "application/sparql-results+json", "xml": "application/sparql-results+xml",
     "csv": "text/csv; charset=utf-8", "tsv": "text/tab-separated-values; charset=utf-8",
     "ttl": "text/turtle; charset=utf-8", "nt": "application/n-triples", "jsonld": "application/ld+json",
+    "rdfxml": "application/rdf+xml",
     "html": "text/html; charset=utf-8",
 }
 FORM_TYPE = "application/x-www-form-urlencoded"
@@ -176,9 +179,9 @@ def _quality(media: str, ranges: list[tuple[str, float, int]]) -> float:
 def serialize_result(result: QueryResult, fmt: str) -> tuple[bytes, str]:
     """Bytes and Content-Type for a result in a protocol format (not ``html``)."""
     if isinstance(result, GraphResult):
-        if fmt not in ("ttl", "nt", "jsonld"):
+        if fmt not in ("ttl", "nt", "jsonld", "rdfxml"):
             raise NotAcceptable(f"a graph result cannot be written as {fmt}", hint="ask for text/turtle")
-        return render_graph(result, fmt).encode("utf-8"), CONTENT_TYPES[fmt]
+        return render_graph(result, "xml" if fmt == "rdfxml" else fmt).encode("utf-8"), CONTENT_TYPES[fmt]
     if fmt not in ("json", "xml", "csv", "tsv"):
         raise NotAcceptable(f"a {'boolean' if isinstance(result, AskResult) else 'table'} result cannot be "
                             f"written as {fmt}", hint="ask for application/sparql-results+json")

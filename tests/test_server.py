@@ -91,6 +91,7 @@ def test_get_and_both_kinds_of_post_agree(server):
 
 @pytest.mark.parametrize("accept,parser", [
     ("text/turtle", "turtle"), ("application/n-triples", "nt"), ("application/ld+json", "json-ld"),
+    ("application/rdf+xml", "xml"),
 ])
 def test_graphs_by_content_negotiation(server, accept, parser):
     reply = fetch(sparql_url(server, CONSTRUCT), headers={"Accept": accept})
@@ -511,3 +512,11 @@ def test_an_articles_full_title_is_among_its_facts(server):
     page = fetch(server.url + "id/source/article-002", headers={"Accept": "text/html"}).text
     facts = page.split('<h2 id="facts">', 1)[1].split("<details>", 1)[0]
     assert "One Belt, One Road" in facts and "dcterms:title" in facts
+
+
+def test_an_entity_and_a_graph_query_in_rdf_xml(server):
+    entity = fetch(server.url + "id/place/almaty", headers={"Accept": "application/rdf+xml"})
+    assert entity.status == 200 and entity.content_type == "application/rdf+xml"
+    assert len(Graph().parse(data=entity.text, format="xml")) > 5
+    by_name = fetch(sparql_url(server, CONSTRUCT, format="rdfxml"))
+    assert by_name.status == 200 and by_name.content_type == "application/rdf+xml"
