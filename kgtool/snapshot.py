@@ -32,6 +32,7 @@ import time
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 from . import closure
 from .errors import InputError
@@ -197,7 +198,7 @@ def _get_snapshot(project: Project, attempts: int = 3) -> Snapshot:
     return Snapshot(path, key)
 
 
-def _unstable(project: Project) -> Snapshot:
+def _unstable(project: Project) -> NoReturn:
     raise InputError(f"{project.data_dir}: the data kept changing while it was read, three times over",
                      hint="run the command again once the edits or merges are done")
 

@@ -30,7 +30,6 @@ class RdflibStore:
 
     def __init__(self, graph) -> None:
         self.graph = graph
-        quiet_rdflib_logs()
         quiet_rdflib_logs()  # its tracebacks for ill-typed literals are not the user's to read
 
     def query(self, sparql: str, bindings: dict[str, Term] | None = None) -> QueryResult:
