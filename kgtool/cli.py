@@ -534,11 +534,13 @@ def lint_cmd(ctx: click.Context, fmt: str) -> None:
               help="Refuse results with more rows.")
 @click.option("--max-concurrent", type=click.IntRange(min=1), default=4, show_default=True,
               help="Queries at once; more are answered 503.")
+@click.option("--result-cache", type=click.IntRange(min=0, max=1 << 20), default=128, show_default=True,
+              metavar="MB", help="Keep answers for identical requests, up to this many megabytes (0: off).")
 @click.option("--no-inference", is_flag=True, help="Serve the asserted triples only.")
 @_ENGINE_OPTION
 @click.pass_context
 def serve_cmd(ctx: click.Context, host: str | None, port: int, timeout: float, max_rows: int,
-              max_concurrent: int, no_inference: bool, engine: str | None) -> None:
+              max_concurrent: int, result_cache: int, no_inference: bool, engine: str | None) -> None:
     """Serve a read-only SPARQL endpoint (/sparql) and a web UI (/) over the graph, until Ctrl-C.
 
     \b
@@ -554,7 +556,7 @@ def serve_cmd(ctx: click.Context, host: str | None, port: int, timeout: float, m
     logging.basicConfig(level=logging.INFO, format="kgtool: %(message)s")
     config = ServerConfig(host=host or "127.0.0.1", port=port, allow_remote=host is not None, timeout=timeout,
                           max_rows=max_rows, max_concurrent=max_concurrent, inference=not no_inference,
-                          engine=engine)
+                          engine=engine, result_cache_bytes=result_cache << 20)
     serve(_project(ctx), config, announce=lambda text: click.echo(f"kgtool: {text}", err=True))
 
 

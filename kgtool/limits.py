@@ -58,24 +58,25 @@ class WorkerDied(QueryError):
     query could not be run, which is not the same as a query that is wrong (HTTP 500, not 400)."""
 
 
-def run_limited(fn: Callable[..., T], *args: Any, timeout: float | None = DEFAULT_TIMEOUT,
-                max_rows: int | None = DEFAULT_MAX_ROWS, timeout_hint: str = "raise it with --timeout",
-                cap_hint: str = "raise it with --max-rows, or add LIMIT to the query",
-                max_bytes: int | None = None, **kwargs: Any) -> T:
+def run_limited_sized(fn: Callable[..., T], *args: Any, timeout: float | None = DEFAULT_TIMEOUT,
+                      max_rows: int | None = DEFAULT_MAX_ROWS, timeout_hint: str = "raise it with --timeout",
+                      cap_hint: str = "raise it with --max-rows, or add LIMIT to the query",
+                      max_bytes: int | None = None, **kwargs: Any) -> tuple[T, int]:
     """Call ``fn(*args, **kwargs)`` in a forked worker, stopped after ``timeout`` seconds.
 
     Every query result in the return value (the value itself, or an item of a returned tuple) is checked
     against ``max_rows``, and the whole answer against ``max_bytes`` (pickled): one row of a GROUP_CONCAT
     can be a hundred megabytes, which the caller would hold several times over while writing it out.
     ``timeout``, ``max_rows`` or ``max_bytes`` of None or 0 means no limit. Errors raised by ``fn`` are
-    raised here unchanged (they cross the process boundary by pickling).
+    raised here unchanged (they cross the process boundary by pickling). Also returns the size of the
+    pickled answer (0 where there is no fork), what a cache of answers counts.
     """
     import pickle
 
     timeout = timeout or None
     max_rows = max_rows or None
     if not hasattr(os, "fork"):
-        return check_cap(fn(*args, **kwargs), max_rows, cap_hint)
+        return check_cap(fn(*args, **kwargs), max_rows, cap_hint), 0
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # the worker: never returns into the caller's code
@@ -94,8 +95,13 @@ def run_limited(fn: Callable[..., T], *args: Any, timeout: float | None = DEFAUL
                          hint="simplify the query or add LIMIT")
     ok, value = pickle.loads(payload)
     if ok:
-        return value
+        return value, len(payload)
     raise value
+
+
+def run_limited(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """:func:`run_limited_sized` without the size: ``fn(*args)`` in a forked worker, under the limits."""
+    return run_limited_sized(fn, *args, **kwargs)[0]
 
 
 def run_watched(fn: Callable[..., T], *args: Any, on_stop: Callable[[BaseException], int],

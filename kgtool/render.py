@@ -152,13 +152,15 @@ def _json(result: SelectResult, _width: int | None) -> str:
             out["datatype"] = term.datatype
         return out
 
-    bindings = [
-        {v: encode(t) for v, t in zip(result.variables, row, strict=True) if t is not None} for row in result.rows
-    ]
-    doc = {"head": {"vars": result.variables}, "results": {"bindings": bindings}}
     import json
 
-    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    # One binding per line: readable and diffable, and written by json's C encoder (indent= would use the
+    # pure-Python one: 5x slower, 0.1 s for 4,000 rows).
+    lines = [json.dumps({v: encode(t) for v, t in zip(result.variables, row, strict=True) if t is not None},
+                        ensure_ascii=False) for row in result.rows]
+    bindings = "[\n    " + ",\n    ".join(lines) + "\n  ]" if lines else "[]"
+    head = json.dumps({"vars": result.variables}, ensure_ascii=False)
+    return f'{{\n  "head": {head},\n  "results": {{"bindings": {bindings}}}\n}}\n'
 
 
 def _md(result: SelectResult, _width: int | None) -> str:

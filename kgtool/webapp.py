@@ -11,6 +11,9 @@ Safety: a Host check against DNS rebinding when bound to loopback; updates answe
 ``max_concurrent`` queries at once, more answered 503; every query under the time limit and result cap of
 :func:`kgtool.limits.run_limited`, and evaluated in a worker, so the shared graph is never used by two
 threads; HTML escaped throughout, with a Content-Security-Policy that allows no script.
+
+The graph is the snapshot opened at start, so an answer, once computed, stays right until the server
+stops: identical requests are answered from :mod:`kgtool.resultcache` without a worker or a slot.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import KgtoolError, UsageError
-from .limits import QueryTimeout, ResultTooLarge, WorkerDied, run_limited
+from .limits import QueryTimeout, ResultTooLarge, WorkerDied, run_limited, run_limited_sized
 from .project import Project
 from .protocol import (
     GRAPH_TYPES,
@@ -37,6 +40,7 @@ from .protocol import (
     parse_request,
     serialize_result,
 )
+from .resultcache import ResultCache, request_key
 from .terms import QueryResult
 
 log = logging.getLogger("kgtool.server")
@@ -62,6 +66,7 @@ class ServerConfig:
     queue_wait: float = 5.0  # seconds a query waits for a free slot before the answer is 503
     max_result_bytes: int = 64 << 20  # a worker's answer, before it is written out
     max_connections: int = 64  # open at once; more are answered 503 and closed
+    result_cache_bytes: int = 128 << 20  # memory for answers kept for identical requests; 0: none
     request_deadline: float = 60.0  # seconds to send a request's line, headers and body
     inference: bool = True
     engine: str | None = None  # None: the project's default engine ($KGTOOL_ENGINE, else oxigraph)
@@ -117,6 +122,7 @@ class App:
         self.store.query("ASK { ?s ?p ?o }")
         self.labels: dict[str, str] = run_limited(label_index, self.store, timeout=120, max_rows=None)
         self.slots = threading.BoundedSemaphore(config.max_concurrent)
+        self.results = ResultCache(config.result_cache_bytes)
 
     # ------------------------------------------------------------------------------------ dispatch
     def handle(self, request: Request) -> Response:
@@ -166,17 +172,25 @@ class App:
         raise NotFound(f"not found: {path}")
 
     def run(self, fn: Callable, *args, max_rows: int | None = None):
-        """Run ``fn`` in a query worker, if a slot is free (else :class:`Busy`)."""
+        """Run ``fn`` in a query worker, if a slot is free (else :class:`Busy`), unless the same was asked
+        before and its answer is still kept (:mod:`kgtool.resultcache`)."""
+        max_rows = max_rows or self.config.max_rows
+        key = request_key(fn, args, max_rows)
+        found, answer = self.results.get(key)
+        if found:
+            return answer
         if not self.slots.acquire(timeout=self.config.queue_wait):
             raise Busy(f"all {self.config.max_concurrent} query slots stayed busy for {self.config.queue_wait:g} s;"
                        " try again in a moment")
         try:
-            return run_limited(fn, *args, timeout=self.config.timeout,
-                               max_rows=max_rows or self.config.max_rows, max_bytes=self.config.max_result_bytes,
-                               timeout_hint="the server's limit; kgtool serve --timeout raises it",
-                               cap_hint="add LIMIT to the query, or kgtool serve --max-rows raises the cap")
+            answer, size = run_limited_sized(
+                fn, *args, timeout=self.config.timeout, max_rows=max_rows, max_bytes=self.config.max_result_bytes,
+                timeout_hint="the server's limit; kgtool serve --timeout raises it",
+                cap_hint="add LIMIT to the query, or kgtool serve --max-rows raises the cap")
         finally:
             self.slots.release()
+        self.results.put(key, answer, size)
+        return answer
 
     # -------------------------------------------------------------------------------------- routes
     def sparql(self, request: Request) -> Response:

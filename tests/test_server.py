@@ -204,13 +204,14 @@ def test_busy_server_answers_503(server):
     deadline = time.monotonic() + 1.5
     while server.app.slots._value > 0 and time.monotonic() < deadline:  # both slots taken
         time.sleep(0.01)
-    reply = fetch(sparql_url(server, SELECT))
+    fresh = SELECT + "\n# not asked before (an answer kept from an earlier request needs no slot)"
+    reply = fetch(sparql_url(server, fresh))
     for thread in slow:
         thread.join()
     assert reply.status == 503
     assert "query slots stayed busy for 0.2 s" in reply.text
     assert reply.headers["retry-after"] == "1"
-    assert fetch(sparql_url(server, SELECT)).status == 200
+    assert fetch(sparql_url(server, fresh)).status == 200
 
 
 def test_csv_cells_cannot_run_as_spreadsheet_formulas(server):
@@ -437,7 +438,7 @@ def test_a_worker_that_dies_is_a_server_error_not_a_bad_query(project, monkeypat
         raise limits.WorkerDied("the query worker ended without an answer (killed by signal 9; out of memory?)")
 
     with running_server(project) as running:
-        monkeypatch.setattr("kgtool.webapp.run_limited", died)
+        monkeypatch.setattr("kgtool.webapp.run_limited_sized", died)
         reply = fetch(sparql_url(running, SELECT))
     assert reply.status == 500 and "ended without an answer" in reply.text
 
@@ -520,3 +521,78 @@ def test_an_entity_and_a_graph_query_in_rdf_xml(server):
     assert len(Graph().parse(data=entity.text, format="xml")) > 5
     by_name = fetch(sparql_url(server, CONSTRUCT, format="rdfxml"))
     assert by_name.status == 200 and by_name.content_type == "application/rdf+xml"
+
+
+def test_an_identical_request_is_answered_from_the_kept_answer_without_a_worker(project, monkeypatch):
+    from kgtool import webapp
+
+    calls = []
+    real = webapp.run_limited_sized
+
+    def counted(fn, *args, **kwargs):
+        calls.append(args[:1])
+        return real(fn, *args, **kwargs)
+
+    monkeypatch.setattr("kgtool.webapp.run_limited_sized", counted)
+    with running_server(project) as running:
+        first = select_rows(running, "text/csv")
+        again = select_rows(running, "application/sparql-results+json")
+        page = running.url + "query/events-in-year?year=2017&run=1"
+        html_first, html_again = fetch(page), fetch(page)
+        other = fetch(running.url + "query/events-in-year?year=2016&run=1")
+        assert len(running.app.results) == 3
+    assert html_first.status == html_again.status == other.status == 200
+    assert html_first.body == html_again.body and "2017" in html_first.text
+    assert first == again and len(first) > 3
+    assert len(calls) == 3  # the SELECT once (two formats), each year once
+
+
+def test_volatile_queries_and_failures_are_not_kept(project, monkeypatch):
+    from kgtool import webapp
+
+    calls = []
+    real = webapp.run_limited_sized
+
+    def counted(fn, *args, **kwargs):
+        calls.append(1)
+        return real(fn, *args, **kwargs)
+
+    monkeypatch.setattr("kgtool.webapp.run_limited_sized", counted)
+    random = 'SELECT ?r WHERE { BIND(rand ( ) AS ?r) }'
+    too_many = "SELECT * WHERE { ?s ?p ?o }"
+    with running_server(project, max_rows=5) as running:
+        answers = {fetch(sparql_url(running, random), headers={"Accept": "text/csv"}).text for _ in range(3)}
+        refused = [fetch(sparql_url(running, too_many)).status for _ in range(2)]
+        assert len(running.app.results) == 0
+    assert len(answers) == 3 and refused == [422, 422] and len(calls) == 5
+
+
+def test_result_cache_off_runs_every_request(project, monkeypatch):
+    from kgtool import webapp
+
+    calls = []
+    real = webapp.run_limited_sized
+    monkeypatch.setattr("kgtool.webapp.run_limited_sized",
+                        lambda fn, *a, **k: calls.append(1) or real(fn, *a, **k))
+    with running_server(project, result_cache_bytes=0) as running:
+        assert [fetch(sparql_url(running, SELECT)).status for _ in range(2)] == [200, 200]
+    assert len(calls) == 2
+
+
+def test_result_cache_keeps_the_most_recent_answers_within_its_budget():
+    from kgtool.resultcache import ResultCache, request_key
+
+    cache = ResultCache(max_bytes=1600)  # in memory: four times the pickled size
+    for name in "abcd":
+        cache.put(name, name.upper(), 90)
+    assert cache.get("a") == (True, "A")  # now the most recent
+    cache.put("e", "E", 90)  # over 1600 bytes: the least recently used (b) goes
+    assert [cache.get(k)[0] for k in "abcde"] == [True, False, True, True, True]
+    assert cache.used == 4 * 4 * 90
+    cache.put("big", "x", 101)  # over a quarter of the budget: never kept
+    cache.put("unsized", "x", 0)  # no size known (no fork): not kept
+    assert cache.get("big") == cache.get("unsized") == (False, None)
+    assert request_key(print, ([1],), 10) is None  # an unhashable argument
+    assert request_key(print, ("SELECT (NOW() AS ?t) {}",), 10) is None
+    assert request_key(print, ({"b": 1, "a": 2},), 10) == request_key(print, ({"a": 2, "b": 1},), 10)
+    assert request_key(print, ("x",), 10) != request_key(print, ("x",), 11)
