@@ -4,6 +4,7 @@
     python benchmarks/time_queries.py benchmarks/out/1e6 --old /tmp/orig-queries --compare
     python benchmarks/time_queries.py benchmarks/out/1e4 --old /tmp/orig-queries --compare --variants \\
         --repeat 1 --only events,agreements
+    python benchmarks/time_queries.py benchmarks/out/1e6 --served          # through kgtool serve's app
 
 The store is opened once (warm); every query runs with its header's example parameters ``--repeat``
 times (best kept), each run in a forked worker stopped after ``--timeout`` s (kgtool.limits.run_limited,
@@ -11,7 +12,9 @@ as benchmarks/run.py does). ``--old DIR`` runs the queries of DIR too, interleav
 both are timed under the same load; ``--compare`` checks that old and new give the same rows in the same
 order (and that ASK/CONSTRUCT results are equal). ``--variants`` also runs each query without parameters
 and with each single parameter of its example (plus the extra values of VARIANTS below), comparing those
-too. ``--json FILE`` writes every number.
+too. ``--json FILE`` writes every number. ``--served`` asks kgtool serve's application (in this process,
+no sockets: a worker per query, JSON results) for each query twice, the second answered from the kept
+answers: what a web page or an endpoint client visiting again waits.
 """
 
 from __future__ import annotations
@@ -131,9 +134,12 @@ def main(argv=None) -> int:
     parser.add_argument("--engine", default="oxigraph")
     parser.add_argument("--no-inference", action="store_true")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--served", action="store_true")
     args = parser.parse_args(argv)
 
     proj = find_project(args.project)
+    if args.served:
+        return served(proj, Catalogue(args.queries), args)
     started = time.perf_counter()
     store = open_store(proj, not args.no_inference, args.engine)
     print(f"# {args.project} engine={args.engine} opened in {time.perf_counter() - started:.3f} s", flush=True)
@@ -167,6 +173,37 @@ def main(argv=None) -> int:
     if failures:
         print(f"DIFFERENT: {failures}", flush=True)
         return 1
+    return 0
+
+
+def served(proj, catalogue, args) -> int:
+    """Each query's example through kgtool serve's App twice: (status, first s, again s, bytes)."""
+    import urllib.parse
+
+    from kgtool.webapp import App, Request, ServerConfig
+
+    started = time.perf_counter()
+    app = App(proj, ServerConfig(timeout=args.timeout, max_rows=10_000_000, max_result_bytes=1 << 30,
+                                 inference=not args.no_inference, engine=args.engine))
+    print(f"# {args.project} served, app ready in {time.perf_counter() - started:.3f} s", flush=True)
+    print("query\tstatus\tfirst_s\tagain_s\tbytes", flush=True)
+    only = {n for n in args.only.split(",") if n}
+    record = []
+    for name in sorted(catalogue.queries):
+        if only and name not in only:
+            continue
+        request = Request("GET", f"/query/{name}", urllib.parse.urlencode(examples(catalogue.get(name))),
+                          {"accept": "application/sparql-results+json, text/turtle;q=0.9"})
+        times, response = [], None
+        for _ in range(2):
+            begun = time.perf_counter()
+            response = app.handle(request)
+            times.append(time.perf_counter() - begun)
+        print(f"{name}\t{response.status}\t{times[0]:.3f}\t{times[1]:.3f}\t{len(response.body)}", flush=True)
+        record.append({"query": name, "status": response.status, "first": times[0], "again": times[1],
+                       "bytes": len(response.body)})
+    if args.json:
+        args.json.write_text(json.dumps(record, indent=1), encoding="utf-8")
     return 0
 
 
