@@ -64,7 +64,7 @@ def validate_project_fast(project: Project) -> Report:
     snapshot = get_snapshot(project)
     exact = load_exact(snapshot.exact_literals_file)
     view = View(snapshot.open(), snapshot.graphs(True), exact=exact)
-    return Report("bundled data", findings(evaluate(shapes, view), view), snapshot.meta["asserted"])
+    return Report("data/ and ontology/", findings(evaluate(shapes, view), view), snapshot.meta["asserted"])
 
 
 def check_project(project: Project) -> Report:

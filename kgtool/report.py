@@ -41,7 +41,7 @@ class Finding:
 
 @dataclass
 class Report:
-    subject: str  # what was validated, e.g. "bundled data" or a file name
+    subject: str  # what was validated, e.g. "data/ and ontology/" or a file name
     findings: list[Finding] = field(default_factory=list)
     checked_triples: int = 0
 

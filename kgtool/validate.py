@@ -72,7 +72,7 @@ def validate_project(project: Project) -> Report:
     data = graphs.union()
     shapes = parse_files([project.shapes_file])
     findings, _ = shacl_findings(data, shapes)
-    return Report("bundled data", findings, checked_triples=len(graphs.asserted))
+    return Report("data/ and ontology/", findings, checked_triples=len(graphs.asserted))
 
 
 def lint_ontology(project: Project) -> Report:

@@ -105,7 +105,7 @@ def test_lint_command_conforms():
 
 
 def test_validate_bundled_data_exit_0_and_formats():
-    assert "bundled data: conforms" in run_cli("validate").stdout
+    assert "data/ and ontology/: conforms" in run_cli("validate").stdout
     doc = json.loads(run_cli("validate", "--format", "json").stdout)
     assert doc["conforms"] is True
     report = Graph().parse(data=run_cli("validate", "--format", "ttl").stdout, format="turtle")
@@ -281,7 +281,7 @@ def test_validate_of_the_bundled_data_runs_without_pyshacl():
             "from kgtool.cli import main\nsys.argv = ['kgtool', 'validate']\nmain()\n")
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("bundled data: conforms")
+    assert result.stdout.startswith("data/ and ontology/: conforms")
 
 
 def test_a_folder_or_a_non_utf8_file_among_the_project_files_is_named(tmp_path):
@@ -412,4 +412,4 @@ def test_the_alignments_stay_consistent_with_the_vocabularies_they_align_to(tmp_
         "<http://www.w3.org/ns/org#Organization> owl:disjointWith <https://w3id.org/kzcn/ontology#Place> .\n"),
         encoding="utf-8")
     out = run_cli("--project", str(root), "validate").stdout
-    assert out.startswith("bundled data: conforms"), out[:2000]
+    assert out.startswith("data/ and ontology/: conforms"), out[:2000]
