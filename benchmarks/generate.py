@@ -4,9 +4,12 @@ The real data's shape, scaled up: copy 0 is the bundled data exactly (so the can
 parameters still name real things); copies 1, 2 … clone every actor, agreement, event, partnership,
 programme, work, initiative, figure, source and reference under suffixed IRIs (``…-g17``) with suffixed
 labels, while places and concepts stay shared, as in the real world (more events in Almaty, not more
-Almatys). Actors taking part in many-to-many relations (participant, organizer, member, party …) are
-sometimes those of an earlier copy, so the graph is one network rather than islands. Every copy of
-conforming data conforms, so the generated graphs are valid by construction.
+Almatys). The concepts that figures measure are the exception: a larger world has more statistics, not
+the same statistic stated in hundreds of articles (which made every pair of a figure's clones a
+"disagreement": 1.15 million rows of figure-disagreements at 1e6). Actors taking part in many-to-many
+relations (participant, organizer, member, party …) are sometimes those of an earlier copy, so the graph
+is one network rather than islands. Every copy of conforming data conforms, so the generated graphs are
+valid by construction.
 
 Each output folder is a complete project (ontology/, data/, queries/), plus ``contribution.ttl`` (a
 conforming ~1,000-triple contribution: one more copy) and ``contribution-bad.ttl`` (the same with four
@@ -62,16 +65,27 @@ def read_blocks(project: Path) -> dict[str, list[tuple[str, ox.NamedNode, object
     return blocks
 
 
+def measured(blocks) -> set[str]:
+    """The concepts that figures measure (cloned in every copy, unlike the other concepts)."""
+    return {o.value for triples in blocks.values() for _p, p_iri, o in triples
+            if p_iri == KZCN + "measure" and isinstance(o, ox.NamedNode)}
+
+
+def shared(iri: str, per_copy: set[str]) -> bool:
+    return kind_of(iri) in SHARED_KINDS and iri not in per_copy
+
+
 class Cloner:
     """Rewrites the bundled data into copy k: suffixed IRIs and labels, some links to earlier copies."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, per_copy: set[str] = frozenset()) -> None:
         self.rng = random.Random(seed)
         self.cross: dict[tuple[int, str], int] = {}
+        self.per_copy = per_copy
 
     def iri(self, value: str, k: int, predicate: str | None = None) -> str:
         kind = kind_of(value)
-        if k == 0 or kind is None or kind in SHARED_KINDS:
+        if k == 0 or kind is None or shared(value, self.per_copy):
             return value
         if predicate in CROSS_LINKED and kind in CROSS_KINDS:
             j = self.cross.get((k, value))
@@ -134,7 +148,7 @@ def copy_blocks(blocks, cloner: Cloner, k: int):
     """Yield (kind, subject, [(p, o)]) for copy k."""
     for subject, triples in blocks.items():
         kind = kind_of(subject[1:-1]) if subject.startswith("<") else "blank"
-        if k and kind in SHARED_KINDS:
+        if k and shared(subject[1:-1], cloner.per_copy):
             continue
         new_subject = cloner.subject(subject, k)
         pairs = [(p_text, cloner.obj(o, p_iri, k)) for p_text, p_iri, o in triples]
@@ -143,7 +157,7 @@ def copy_blocks(blocks, cloner: Cloner, k: int):
 
 def generate(size: int, out: Path, seed: int = 42, project: Path = REPO) -> dict[str, int]:
     blocks = read_blocks(project)
-    cloner = Cloner(seed)
+    cloner = Cloner(seed, measured(blocks))
     if out.exists():
         shutil.rmtree(out)
     (out / "data").mkdir(parents=True)
@@ -157,7 +171,7 @@ def generate(size: int, out: Path, seed: int = 42, project: Path = REPO) -> dict
         random.Random(seed).shuffle(order)
         blocks = {s: blocks[s] for s in order}
     while written < size:
-        chosen = select(blocks, size - written, k)
+        chosen = select(blocks, size - written, k, cloner.per_copy)
         for kind, subject, triples in copy_blocks(chosen, cloner, k):
             handle = files.get(kind)
             if handle is None:
@@ -172,11 +186,11 @@ def generate(size: int, out: Path, seed: int = 42, project: Path = REPO) -> dict
     return {"data_triples": written, "copies": k, "contribution_triples": contribution}
 
 
-def select(blocks, budget: int, k: int):
+def select(blocks, budget: int, k: int, per_copy: set[str] = frozenset()):
     """The blocks of copy k to write: all of them, or when the budget ends inside this copy a prefix
     plus every block it refers to (so the last copy has no dangling links; copy 0 cut short, as in the
     1e3 graph, is a plain sample)."""
-    own = [s for s in blocks if not (k and kind_of(s[1:-1]) in SHARED_KINDS)]
+    own = [s for s in blocks if not (k and shared(s[1:-1], per_copy))]
     if sum(len(blocks[s]) for s in own) <= budget:
         return {s: blocks[s] for s in own}
     picked: list[str] = []
@@ -191,7 +205,7 @@ def select(blocks, budget: int, k: int):
         while queue:
             for _p, _pi, o in blocks[queue.pop()]:
                 ref = f"<{o.value}>" if isinstance(o, ox.NamedNode) else None
-                if ref in blocks and ref not in seen and kind_of(o.value) not in SHARED_KINDS:
+                if ref in blocks and ref not in seen and not shared(o.value, per_copy):
                     seen.add(ref)
                     queue.append(ref)
         picked = [s for s in own if s in seen]
