@@ -129,7 +129,7 @@ def _shape_block(shapes: Graph, shape: object) -> str:
 def ontology_page(ontology: Graph, shapes: Graph, data: Graph) -> str:
     supers = superclasses(ontology)
     classes = sorted(c for c in ontology.subjects(RDF.type, OWL.Class) if str(c).startswith(ONTOLOGY))
-    props = sorted(p for kind in (OWL.ObjectProperty, OWL.DatatypeProperty)
+    props = sorted(p for kind in (OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty)
                    for p in ontology.subjects(RDF.type, kind) if str(p).startswith(ONTOLOGY))
     parents = {c: sorted(p for p in ontology.objects(c, RDFS.subClassOf) if p in classes) for c in classes}
     tree = _class_tree(ontology, classes, parents)

@@ -1,8 +1,10 @@
 """The vocabulary stage: every class, property and datatype a contribution uses must be known, and every
 typed value must be valid for its datatype.
 
-Known terms are the classes and properties the ontology declares, plus the few standard terms the data
-uses beside them (:data:`STANDARD_PROPERTIES`, :data:`STANDARD_CLASSES`). An unknown term gets a "did you
+Known terms are the classes and properties the ontology declares in its own namespace (it declares the terms
+of other vocabularies it aligns to as well, as OWL 2 DL wants, but data says ``kzcn:Person``, not
+``schema:Person``), plus the few standard terms the data uses beside them (:data:`STANDARD_PROPERTIES`,
+:data:`STANDARD_CLASSES`). An unknown term gets a "did you
 mean" from the known ones (case slips, typos, the right name in the wrong namespace), and a property used
 as a class (or the other way round) is said to be one.
 
@@ -22,7 +24,7 @@ from pathlib import Path
 from rdflib import OWL, RDF, RDFS, XSD, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, SKOS
 
-from .namespaces import shorten
+from .namespaces import ONTOLOGY, shorten
 from .report import Finding
 from .strict_turtle import Contribution, Triple
 
@@ -59,10 +61,11 @@ class Vocabulary:
 
     @classmethod
     def from_ontology(cls, ontology: Graph) -> Vocabulary:
-        classes = {s for t in _CLASS_TYPES for s in ontology.subjects(RDF.type, t) if isinstance(s, URIRef)}
-        properties = {
-            s for t in _PROPERTY_TYPES for s in ontology.subjects(RDF.type, t) if isinstance(s, URIRef)
-        }
+        def own(types: tuple[URIRef, ...]) -> set[URIRef]:
+            return {s for t in types for s in ontology.subjects(RDF.type, t)
+                    if isinstance(s, URIRef) and str(s).startswith(ONTOLOGY)}
+
+        classes, properties = own(_CLASS_TYPES), own(_PROPERTY_TYPES)
         return cls(frozenset(classes | STANDARD_CLASSES), frozenset(properties | STANDARD_PROPERTIES))
 
 

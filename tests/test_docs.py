@@ -43,7 +43,7 @@ def test_pages_are_well_formed_and_self_contained(site, name):
 def test_ontology_page_documents_every_class_and_property(site):
     text = page(site, "ontology.html")
     ontology = Graph().parse(REPO / "ontology" / "kzcn.ttl")
-    terms = [t for kind in (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty)
+    terms = [t for kind in (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty)
              for t in ontology.subjects(RDF.type, kind) if str(t).startswith(KZCN)]
     assert len(terms) > 100
     for term in terms:
