@@ -4,9 +4,9 @@ typed value must be valid for its datatype.
 Known terms are the classes and properties the ontology declares in its own namespace (it declares the terms
 of other vocabularies it aligns to as well, as OWL 2 DL wants, but data says ``kzcn:Person``, not
 ``schema:Person``), plus the few standard terms the data uses beside them (:data:`STANDARD_PROPERTIES`,
-:data:`STANDARD_CLASSES`). An unknown term gets a "did you
-mean" from the known ones (case slips, typos, the right name in the wrong namespace), and a property used
-as a class (or the other way round) is said to be one.
+:data:`STANDARD_CLASSES`). An unknown term gets a "did you mean" from the known ones (case slips, typos,
+the right name in the wrong namespace), and a property used as a class (or the other way round) is said to
+be one.
 
 Typed values are checked by their lexical form (rdflib leaves gYear and gYearMonth unchecked, and accepts
 ``"1e3"^^xsd:decimal``): an ill-typed date says which precision the value does fit.
