@@ -100,6 +100,14 @@ def html(text: str, status: int = 200) -> Response:
     return Response(status, text.encode("utf-8"), "text/html; charset=utf-8", {"Vary": "Accept"})
 
 
+@dataclass(frozen=True)
+class _Refused:
+    """A kept refusal: the answer was over the row or byte cap, and would be again."""
+
+    message: str
+    hint: str | None
+
+
 class NotFound(KgtoolError):
     """No page at this path (HTTP 404; an HTML page for a browser, like every other error)."""
 
@@ -177,6 +185,8 @@ class App:
         max_rows = max_rows or self.config.max_rows
         key = request_key(fn, args, max_rows)
         found, answer = self.results.get(key)
+        if isinstance(answer, _Refused):
+            raise ResultTooLarge(answer.message, hint=answer.hint)
         if found:
             return answer
         if not self.slots.acquire(timeout=self.config.queue_wait):
@@ -187,6 +197,10 @@ class App:
                 fn, *args, timeout=self.config.timeout, max_rows=max_rows, max_bytes=self.config.max_result_bytes,
                 timeout_hint="the server's limit; kgtool serve --timeout raises it",
                 cap_hint="add LIMIT to the query, or kgtool serve --max-rows raises the cap")
+        except ResultTooLarge as exc:  # as certain as an answer (the same graph, the same caps): kept too
+            refused = _Refused(exc.message, exc.hint)
+            self.results.put(key, refused, len(exc.message) + len(exc.hint or ""))
+            raise
         finally:
             self.slots.release()
         self.results.put(key, answer, size)

@@ -547,7 +547,7 @@ def test_an_identical_request_is_answered_from_the_kept_answer_without_a_worker(
     assert len(calls) == 3  # the SELECT once (two formats), each year once
 
 
-def test_volatile_queries_and_failures_are_not_kept(project, monkeypatch):
+def test_volatile_queries_and_failures_are_not_kept_but_refusals_are(project, monkeypatch):
     from kgtool import webapp
 
     calls = []
@@ -560,11 +560,17 @@ def test_volatile_queries_and_failures_are_not_kept(project, monkeypatch):
     monkeypatch.setattr("kgtool.webapp.run_limited_sized", counted)
     random = 'SELECT ?r WHERE { BIND(rand ( ) AS ?r) }'
     too_many = "SELECT * WHERE { ?s ?p ?o }"
-    with running_server(project, max_rows=5) as running:
+    broken = "SELECT * WHERE { ?s ?p }"
+    with running_server(project, max_rows=5, timeout=1.0) as running:
         answers = {fetch(sparql_url(running, random), headers={"Accept": "text/csv"}).text for _ in range(3)}
-        refused = [fetch(sparql_url(running, too_many)).status for _ in range(2)]
+        failed = [fetch(sparql_url(running, q)).status for q in (CARTESIAN, CARTESIAN, broken)]
         assert len(running.app.results) == 0
-    assert len(answers) == 3 and refused == [422, 422] and len(calls) == 5
+        refused = [fetch(sparql_url(running, too_many)) for _ in range(2)]
+        assert len(running.app.results) == 1  # a refusal over the cap is as certain as an answer: kept
+    assert len(answers) == 3 and failed[:2] == [503, 503] and failed[2] == 400
+    assert [r.status for r in refused] == [422, 422] and refused[0].text == refused[1].text
+    assert "more than the cap of 5" in refused[1].text
+    assert len(calls) == 3 + 2 + 1 + 1  # RAND thrice, the timeout twice, the broken query, the refusal once
 
 
 def test_result_cache_off_runs_every_request(project, monkeypatch):
