@@ -10,8 +10,8 @@ to the query's ``?name`` variable; the query text is never edited.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from .errors import ProjectError, UsageError
 from .namespaces import PREFIXES
@@ -27,8 +27,7 @@ _IRI_FORBIDDEN = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 _DATE = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?$")
 
 
-@dataclass(frozen=True)
-class Param:
+class Param(NamedTuple):
     name: str
     type: str
     required: bool = False
@@ -95,8 +94,7 @@ def _integer(value: str) -> Term:
 _CONVERTERS = {"iri": _iri, "string": _string, "date": _date, "year": _year, "integer": _integer}
 
 
-@dataclass
-class Query:
+class Query(NamedTuple):
     name: str
     path: Path
     text: str

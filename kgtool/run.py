@@ -11,7 +11,6 @@ import contextlib
 import json
 import os
 import re
-from dataclasses import asdict
 from pathlib import Path
 
 from .errors import QueryError, UsageError
@@ -101,7 +100,8 @@ def cached_query(path: Path) -> Query:
         pass
     query = parse_query_file(path)
     if query.text == data.decode("utf-8", "replace"):  # unchanged while parsed: safe to remember
-        fields = {k: v for k, v in asdict(query).items() if k != "path"}
+        fields = {k: v for k, v in query._asdict().items() if k != "path"}
+        fields["params"] = [p._asdict() for p in query.params]
         with contextlib.suppress(OSError):
             write_cached_file(entry, json.dumps(fields).encode("utf-8"))
     return query

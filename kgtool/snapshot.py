@@ -30,9 +30,8 @@ import json
 import re
 import time
 from collections.abc import Collection
-from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import NamedTuple, NoReturn
 
 from . import closure
 from .errors import InputError
@@ -42,8 +41,7 @@ SNAPSHOT_FORMAT = "snapshot-v3"
 _CODE = ("snapshot", "rules", "reason", "closure")
 
 
-@dataclass(frozen=True)
-class Snapshot:
+class Snapshot(NamedTuple):
     path: Path
     key: str
 
