@@ -592,5 +592,41 @@ def push_cmd(ctx: click.Context, endpoint: str, graph: str | None, append: bool,
     click.echo(report.summary(), nl=False)
 
 
+@cli.group("cache", context_settings=CONTEXT)
+def cache_group() -> None:
+    """Show or clear the cache of store snapshots, closures and indexes (outside the repository).
+
+    Every entry is rebuilt from ontology/, data/ and queries/ when needed; after each build only the
+    three most recently used of its kind are kept, besides those a running kgtool holds.
+
+    \b
+    Examples:
+      kgtool cache info
+      kgtool cache clear --dry-run
+    """
+
+
+@cache_group.command("info", context_settings=CONTEXT)
+@click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: every entry, with its size, last use and whether a process holds it.")
+@click.option("-v", "--verbose", is_flag=True, help="List every entry, not just the totals by kind.")
+def cache_info_cmd(fmt: str, verbose: bool) -> None:
+    """Where the cache is, and what it holds by kind: entries, size, how many in use."""
+    from .cache_admin import entries, render_info
+    from .closure import cache_dir
+
+    click.echo(render_info(entries(), cache_dir(), fmt, verbose), nl=False)
+
+
+@cache_group.command("clear", context_settings=CONTEXT)
+@click.option("-n", "--dry-run", is_flag=True, help="Say what would be removed, and remove nothing.")
+def cache_clear_cmd(dry_run: bool) -> None:
+    """Remove every entry that no running kgtool holds (those are kept, and named)."""
+    from .cache_admin import clear, render_cleared
+
+    removed, kept = clear(dry_run=dry_run)
+    click.echo(render_cleared(removed, kept, dry_run), nl=False)
+
+
 def main() -> None:
     cli(prog_name="kgtool")

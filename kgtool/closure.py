@@ -7,8 +7,15 @@ entry is never read. It lives outside the repository (``$KGTOOL_CACHE_DIR``, els
 
 Safe when processes start at once: files are written to a temporary name and renamed into place, whole
 folders are built under a temporary name and renamed into place, and the builds of one key are
-serialised by a lock file, so the second process waits and then reads what the first built. Readers take
-no lock: an entry exists complete or not at all.
+serialised by a lock file, so the second process waits and then reads what the first built. An entry
+exists complete or not at all.
+
+Bounded, and safe while in use: a process that uses a folder entry (a store snapshot, a gate index) holds
+a shared lock on the folder until it ends (:func:`hold`) and sets its time, so the time is when it was
+last used. After each build, :func:`prune` removes all but the three most recently used entries of that
+kind, except those a process holds (a running ``kgtool serve`` keeps its snapshot however old); a file
+entry (a closure, parsed shapes) is read whole, so it is simply removed, the oldest first. ``kgtool cache``
+shows the cache and clears it (:mod:`kgtool.cache_admin`).
 
 Large inputs (over 1 MiB) are not re-hashed on every run when their size, times and inode are those
 recorded when they were last hashed, and the record is at least two seconds older than the file's last
@@ -34,6 +41,8 @@ except ImportError:  # pragma: no cover - other Pythons
 CACHE_FORMAT = "closure-v2"
 MEMO_MIN_BYTES = 1 << 20
 SETTLED_NS = 2_000_000_000
+#: How many entries of each kind the cache keeps besides those in use (closures, snapshots, gate indexes).
+KEEP = 3
 
 
 def cache_dir() -> Path:
@@ -112,17 +121,24 @@ class _Memo:
 def read_cached(key: str, suffix: str = ".nt") -> bytes | None:
     path = cache_dir() / f"{key}{suffix}"
     try:
-        return path.read_bytes()
+        data = path.read_bytes()
     except OSError:
         return None
+    with contextlib.suppress(OSError):
+        os.utime(path)  # last used: prune removes the least recently used
+    return data
 
 
-def write_cached(key: str, payload: bytes, suffix: str = ".nt") -> Path | None:
-    """Store payload atomically; a read-only or missing cache location is not an error (just slower)."""
+def write_cached(key: str, payload: bytes, suffix: str = ".nt", keep: int | None = KEEP) -> Path | None:
+    """Store payload atomically; a read-only or missing cache location is not an error (just slower).
+    The least recently used entries of the same suffix beyond ``keep`` are removed (None: none are)."""
     try:
-        return write_cached_file(cache_dir() / f"{key}{suffix}", payload)
+        written = write_cached_file(cache_dir() / f"{key}{suffix}", payload)
     except OSError:
         return None
+    if keep is not None:
+        prune_files(f"*{suffix}", keep)
+    return written
 
 
 def write_cached_file(target: Path, payload: bytes) -> Path:
@@ -179,17 +195,117 @@ def publish_dir(built: Path, name: str) -> Path:
     return final
 
 
-def prune(prefix: str, keep: int = 3, older_than: float = 24 * 3600) -> None:
-    """Remove old entries named prefix*: all but the ``keep`` newest, and only those unused for a day."""
+#: Folder entries this process uses: an open descriptor each, with a shared lock held until the process ends.
+_held: dict[str, int] = {}
+#: At most this many are held (a process that went through more, like a test suite, lets the oldest go).
+MAX_HELD = 64
+
+def hold(entry: Path) -> bool:
+    """Mark a folder entry as used by this process until it ends, so that no prune removes it meanwhile
+    (a shared lock on the folder), and as just used (its time). False if it is gone, or going (a prune
+    removed it after the caller found it): then the caller finds or builds it again."""
+    name = str(entry)
+    if name in _held:
+        _held[name] = _held.pop(name)  # the most recently used, the last to be let go
+        return True
+    fcntl = _fcntl()
+    if fcntl is None:  # no POSIX locks (Windows): used unheld; a prune may remove it meanwhile
+        with contextlib.suppress(OSError):
+            os.utime(name)
+        return os.path.isdir(name)
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)  # waits while a prune holds it: then it is gone, and found so below
+        if not os.path.samestat(os.fstat(fd), os.stat(name)):
+            raise FileNotFoundError(name)
+    except OSError:
+        os.close(fd)
+        return False
+    with contextlib.suppress(OSError):
+        os.utime(name)
+    _held[name] = fd
+    while len(_held) > MAX_HELD:
+        os.close(_held.pop(next(iter(_held))))
+    return True
+
+
+def remove_entry(entry: Path) -> bool:
+    """Remove a cache entry unless a process holds it (False then). A folder is locked exclusively and
+    renamed first, so no process can start using it while it is removed."""
     import shutil
 
+    if not entry.is_dir():
+        try:
+            entry.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError:
+            return False
+        return True
+    if str(entry) in _held:
+        return False
+    fcntl = _fcntl()
+    fd = None
     try:
-        entries = sorted((p for p in cache_dir().glob(f"{prefix}*") if p.is_dir()),
-                         key=lambda p: p.stat().st_mtime, reverse=True)
+        if fcntl is not None:
+            try:
+                fd = os.open(entry, os.O_RDONLY | os.O_DIRECTORY)
+            except FileNotFoundError:
+                return True
+            except OSError:
+                return False
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:  # held by a process: in use
+                return False
+        doomed = entry.with_name(f".{entry.name}.removing-{os.getpid()}")
+        try:
+            os.rename(entry, doomed)
+        except OSError:
+            return not entry.exists()
+        shutil.rmtree(doomed, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            (entry.parent / f".{entry.name}.lock").unlink()
+        return True
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+def _fcntl():
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        return None
+    return fcntl
+
+
+def _last_used(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def prune(prefix: str, keep: int = KEEP) -> None:
+    """Remove the folder entries named prefix* but the ``keep`` most recently used and those in use."""
+    try:
+        entries = sorted((p for p in cache_dir().glob(f"{prefix}*") if p.is_dir()), key=_last_used, reverse=True)
     except OSError:
         return
-    now = time.time()
+    for entry in entries[keep:]:
+        remove_entry(entry)
+
+
+def prune_files(pattern: str, keep: int = KEEP) -> None:
+    """Remove the file entries matching ``pattern`` but the ``keep`` most recently used."""
+    try:
+        entries = sorted((p for p in cache_dir().glob(pattern) if p.is_file()), key=_last_used, reverse=True)
+    except OSError:
+        return
     for entry in entries[keep:]:
         with contextlib.suppress(OSError):
-            if now - entry.stat().st_mtime > older_than:
-                shutil.rmtree(entry, ignore_errors=True)
+            entry.unlink()

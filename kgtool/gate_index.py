@@ -54,11 +54,11 @@ class GateIndex:
         ).hexdigest()
         name = f"gate-index-{digest[:40]}"
         final = closure.cache_dir() / name
-        if not (final / "index.sqlite").is_file():
+        if not ((final / "index.sqlite").is_file() and closure.hold(final)):  # held: see kgtool.closure
             import shutil
 
             with closure.build_lock(name):
-                if not (final / "index.sqlite").is_file():
+                if not ((final / "index.sqlite").is_file() and closure.hold(final)):
                     if final.exists():  # damaged by hand: start again
                         shutil.rmtree(final, ignore_errors=True)
                     built = closure.new_build_dir(name)
@@ -68,6 +68,7 @@ class GateIndex:
                         shutil.rmtree(built, ignore_errors=True)
                         raise
                     final = closure.publish_dir(built, name)
+                    closure.hold(final)
             closure.prune("gate-index-")
         return cls(final / "index.sqlite", snapshot.asserted_file)
 

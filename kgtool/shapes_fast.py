@@ -158,7 +158,7 @@ def sparql_predicates(query: str) -> frozenset[str] | None:
         return frozenset(cached.decode("utf-8").split("\n")[1:]) - {""} if cached[:3] == b"yes" else None
     found = _sparql_predicates(query)
     write_cached(key, ("yes\n" + "\n".join(sorted(found)) if found is not None else "no\n").encode("utf-8"),
-                 suffix=".local")
+                 suffix=".local", keep=None)  # a few bytes for each SPARQL constraint, all used by every run
     return found
 
 

@@ -173,12 +173,12 @@ def _get_snapshot(project: Project, attempts: int = 3) -> Snapshot:
     key = snapshot_key(project)
     name = f"snapshot-{key[:40]}"
     final = closure.cache_dir() / name
-    if intact(final):
+    if intact(final) and closure.hold(final):  # held: no prune removes it while this process runs
         return Snapshot(final, key)
     import shutil
 
     with closure.build_lock(name):
-        if intact(final):  # another process built it while we waited
+        if intact(final) and closure.hold(final):  # another process built it while we waited
             return Snapshot(final, key)
         if final.exists():  # damaged (builds publish whole folders only): start again
             shutil.rmtree(final, ignore_errors=True)
@@ -192,6 +192,7 @@ def _get_snapshot(project: Project, attempts: int = 3) -> Snapshot:
             shutil.rmtree(built, ignore_errors=True)
             raise
         path = closure.publish_dir(built, name)
+        closure.hold(path)
     closure.prune("snapshot-")
     return Snapshot(path, key)
 

@@ -21,6 +21,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                      help="rewrite tests/golden/*.tsv from the current results of the canned queries")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def own_cache(tmp_path_factory: pytest.TempPathFactory):
+    """One cache for the session, its own (tests that need an empty one set their own): the suite builds
+    hundreds of snapshots of altered projects, which must not fill, or come from, the user's cache. Set in
+    the environment, so the kgtool processes the tests start use it too."""
+    import os
+
+    before = os.environ.get("KGTOOL_CACHE_DIR")
+    os.environ["KGTOOL_CACHE_DIR"] = str(tmp_path_factory.mktemp("kgtool-cache"))
+    yield
+    if before is None:
+        del os.environ["KGTOOL_CACHE_DIR"]
+    else:
+        os.environ["KGTOOL_CACHE_DIR"] = before
+
+
 @pytest.fixture(scope="session")
 def update_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-golden"))
