@@ -80,7 +80,7 @@ def clear(cache: Path | None = None, dry_run: bool = False) -> tuple[list[Entry]
             kept.append(entry)
             continue
         if not dry_run:
-            gone = closure.remove_entry(entry.path) if entry.path.is_dir() else _remove_file(entry.path)
+            gone = closure.remove_entry(entry.path)
             if not gone:  # held since it was listed, or not ours to remove
                 kept.append(Entry(entry.path, entry.kind, entry.bytes, entry.last_used, _in_use(entry.path)))
                 continue
@@ -90,22 +90,12 @@ def clear(cache: Path | None = None, dry_run: bool = False) -> tuple[list[Entry]
     return removed, kept
 
 
-def _remove_file(path: Path) -> bool:
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        pass
-    except OSError:
-        return False
-    return True
-
-
 def _remove_free_locks(cache: Path) -> None:
     """Lock files nobody holds (a builder waiting on one has it open and locked, or will find it gone
     and build under a new one: builds publish by rename, so two at once are harmless)."""
     for lock in cache.glob(".*.lock"):
         if not _locked(lock):
-            _remove_file(lock)
+            closure.remove_entry(lock)
 
 
 def _size(path: Path) -> int:
