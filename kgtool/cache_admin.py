@@ -132,8 +132,10 @@ def _locked(path: Path) -> bool:
         return False
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
+    except BlockingIOError:
         return True
+    except OSError:  # a file system without locks: nothing can be known to be in use
+        return False
     else:
         fcntl.flock(fd, fcntl.LOCK_UN)
         return False

@@ -217,11 +217,13 @@ def hold(entry: Path) -> bool:
         fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY)
     except OSError:
         return False
-    try:
+    with contextlib.suppress(OSError):  # a file system without locks (some NFS): used unheld
         fcntl.flock(fd, fcntl.LOCK_SH)  # waits while a prune holds it: then it is gone, and found so below
-        if not os.path.samestat(os.fstat(fd), os.stat(name)):
-            raise FileNotFoundError(name)
+    try:
+        same = os.path.samestat(os.fstat(fd), os.stat(name))
     except OSError:
+        same = False
+    if not same:
         os.close(fd)
         return False
     with contextlib.suppress(OSError):
@@ -259,8 +261,10 @@ def remove_entry(entry: Path) -> bool:
                 return False
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:  # held by a process: in use
+            except BlockingIOError:  # held by a process: in use
                 return False
+            except OSError:  # a file system without locks: removed unlocked
+                pass
         doomed = entry.with_name(f".{entry.name}.removing-{os.getpid()}")
         try:
             os.rename(entry, doomed)

@@ -191,3 +191,21 @@ def test_an_unfinished_build_whose_builder_runs_is_in_use(cache):
         held = CliRunner().invoke(cli, ["cache", "clear"]).output
         assert "kept 1 in use" in held and (cache / ".snapshot-abc-x1y2.tmp").is_dir()
     assert CliRunner().invoke(cli, ["cache", "clear"]).output.startswith("removed 1 entry")
+
+
+def test_a_file_system_without_locks_still_uses_and_prunes_the_cache(cache, monkeypatch):
+    """Some NFS mounts refuse flock (ENOLCK): entries are then used unheld and pruned as before, rather than
+    found gone at every use (a rebuild each time) or in use for ever (a cache without bound)."""
+    import errno
+    import fcntl
+
+    def no_locks(fd, operation):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    for age in range(5):
+        entry(cache, f"snapshot-{age}", age=1000 * (age + 1))
+    assert closure.hold(cache / "snapshot-0")
+    closure.prune("snapshot-")
+    assert names(cache) == ["snapshot-0", "snapshot-1", "snapshot-2"]
+    assert "in use" not in CliRunner().invoke(cli, ["cache", "info"]).output
