@@ -200,6 +200,7 @@ _held: dict[str, int] = {}
 #: At most this many are held (a process that went through more, like a test suite, lets the oldest go).
 MAX_HELD = 64
 
+
 def hold(entry: Path) -> bool:
     """Mark a folder entry as used by this process until it ends, so that no prune removes it meanwhile
     (a shared lock on the folder), and as just used (its time). False if it is gone, or going (a prune

@@ -162,6 +162,45 @@ def test_the_index_finds_names_and_entities_as_a_pass_over_the_data_would():
                                  and str(s).startswith(INSTANCE_BASE)}
 
 
+def _tables(folder: Path) -> tuple[list, list]:
+    import sqlite3
+
+    with sqlite3.connect(folder / "index.sqlite") as index, sqlite3.connect(folder / "names.sqlite") as names:
+        return (index.execute("SELECT * FROM subjects ORDER BY subject").fetchall(),
+                names.execute("SELECT * FROM names ORDER BY name, subject").fetchall())
+
+
+@pytest.mark.parametrize("how", ["no fork", "the child fails"])
+def test_the_index_is_the_same_built_in_one_process(tmp_path, monkeypatch, how):
+    """The names table is built by a forked child; without fork, or when the child fails, by the process
+    itself: the same index either way."""
+    import os
+
+    from kgtool import gate_index
+    from kgtool.snapshot import get_snapshot
+
+    asserted = get_snapshot(shared_project()).asserted_file
+    (tmp_path / "forked").mkdir()
+    gate_index.build(asserted, tmp_path / "forked" / "index.sqlite")
+    if how == "no fork":
+        monkeypatch.setattr(gate_index, "_forked", lambda work: None)
+    else:
+        parent, build_names = os.getpid(), gate_index.build_names
+
+        def fails_in_the_child(source, target):
+            if os.getpid() != parent:
+                target.write_bytes(b"half written")
+                raise OSError("the child's disk is full")
+            build_names(source, target)
+
+        monkeypatch.setattr(gate_index, "build_names", fails_in_the_child)
+    (tmp_path / "alone").mkdir()
+    gate_index.build(asserted, tmp_path / "alone" / "index.sqlite")
+    forked, alone = _tables(tmp_path / "forked"), _tables(tmp_path / "alone")
+    assert len(forked[0]) > 500 and len(forked[1]) > 500
+    assert alone == forked
+
+
 def _normalize_label_as_before(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
