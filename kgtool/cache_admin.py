@@ -71,6 +71,43 @@ def entries(cache: Path | None = None) -> list[Entry]:
     return sorted(found, key=lambda e: (order.index(e.kind) if e.kind in order else len(order), -e.last_used))
 
 
+@dataclass(frozen=True)
+class Built:
+    name: str
+    built_now: bool
+    seconds: float
+    detail: str
+
+
+def build(project, gate_index: bool = False) -> list[Built]:
+    """Build the project's store snapshot now (and the contribution gate's index), as the first query (or
+    check) after a change would: to pay for it in a deploy step, before ``kgtool serve``."""
+    from . import snapshot
+
+    name = f"snapshot-{snapshot.snapshot_key(project)[:40]}"
+    fresh = not snapshot.intact(closure.cache_dir() / name)
+    start = time.perf_counter()
+    found = snapshot.get_snapshot(project)
+    meta = found.meta
+    phases = ", ".join(f"{phase} {seconds:g}" for phase, seconds in meta.get("phases", {}).items())
+    done = [Built(found.path.name, fresh, time.perf_counter() - start,
+                  f"{meta['asserted']:,} asserted and {meta['inferred']:,} inferred triples"
+                  + (f" ({phases} s)" if phases and fresh else ""))]
+    if gate_index:
+        from .gate_index import GateIndex
+
+        start = time.perf_counter()
+        index = GateIndex.open(found)
+        seconds = time.perf_counter() - start
+        done.append(Built(index.folder.name, index.built_now, seconds, f"{index.subject_count():,} subjects"))
+    return done
+
+
+def render_built(done: list[Built]) -> str:
+    return "".join(f"{item.name}: {f'built in {item.seconds:.1f} s' if item.built_now else 'already built'}; "
+                   f"{item.detail}\n" for item in done)
+
+
 def clear(cache: Path | None = None, dry_run: bool = False) -> tuple[list[Entry], list[Entry]]:
     """Remove every entry no process holds: (removed, kept in use). An unfinished build whose builder is
     still running is in use as well (its build lock is taken)."""

@@ -601,6 +601,7 @@ def cache_group() -> None:
 
     \b
     Examples:
+      kgtool cache build --gate-index
       kgtool cache info
       kgtool cache clear --dry-run
     """
@@ -616,6 +617,21 @@ def cache_info_cmd(fmt: str, verbose: bool) -> None:
     from .closure import cache_dir
 
     click.echo(render_info(entries(), cache_dir(), fmt, verbose), nl=False)
+
+
+@cache_group.command("build", context_settings=CONTEXT)
+@click.option("--gate-index", is_flag=True, help="Build the contribution gate's index too (what kgtool validate "
+              "FILE and kgtool add use).")
+@click.pass_context
+def cache_build_cmd(ctx: click.Context, gate_index: bool) -> None:
+    """Build the store snapshot (ontology, data and their OWL RL inferences) now, not at the first query.
+
+    For a deploy step before `kgtool serve`, or after pulling new data. Says what it built, in how long,
+    or that it was already built.
+    """
+    from .cache_admin import build, render_built
+
+    click.echo(render_built(build(_project(ctx), gate_index=gate_index)), nl=False)
 
 
 @cache_group.command("clear", context_settings=CONTEXT)

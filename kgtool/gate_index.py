@@ -43,7 +43,8 @@ class GateIndex:
     def __init__(self, database: Path, asserted_file: Path) -> None:
         import sqlite3
 
-        self.asserted_file = asserted_file
+        self.asserted_file, self.folder = asserted_file, database.parent
+        self.built_now = False  # set by open() when it had to build the index
         self.connection = sqlite3.connect(_read_only(database), uri=True)
         self.connection.execute("ATTACH DATABASE ? AS n", (_read_only(database.with_name(NAMES_FILE)),))
 
@@ -57,6 +58,7 @@ class GateIndex:
         ).hexdigest()
         name = f"gate-index-{digest[:40]}"
         final = closure.cache_dir() / name
+        built_now = False
         if not (_complete(final) and closure.hold(final)):  # held: see kgtool.closure
             import shutil
 
@@ -71,9 +73,15 @@ class GateIndex:
                         shutil.rmtree(built, ignore_errors=True)
                         raise
                     final = closure.publish_dir(built, name)
+                    built_now = True
                     closure.hold(final)
             closure.prune("gate-index-")
-        return cls(final / "index.sqlite", snapshot.asserted_file)
+        index = cls(final / "index.sqlite", snapshot.asserted_file)
+        index.built_now = built_now
+        return index
+
+    def subject_count(self) -> int:
+        return self.connection.execute("SELECT COUNT(*) FROM subjects").fetchone()[0]
 
     def lines(self, subjects: set[str]) -> bytes:
         """The lines of ``asserted.nt`` whose subject is one of these (N-Triples terms)."""

@@ -209,3 +209,23 @@ def test_a_file_system_without_locks_still_uses_and_prunes_the_cache(cache, monk
     closure.prune("snapshot-")
     assert names(cache) == ["snapshot-0", "snapshot-1", "snapshot-2"]
     assert "in use" not in CliRunner().invoke(cli, ["cache", "info"]).output
+
+
+def test_cache_build_builds_the_snapshot_and_the_gate_index_once(tmp_path, cache):
+    project = copy_project(tmp_path / "project")
+    first = CliRunner().invoke(cli, ["--project", str(project), "cache", "build", "--gate-index"])
+    assert first.exit_code == 0, first.output
+    snapshot_line, index_line = first.output.splitlines()
+    assert re.fullmatch(r"snapshot-[0-9a-f]{40}: built in \d+\.\d s; [\d,]+ asserted and [\d,]+ inferred triples "
+                        r"\(parse .* s\)", snapshot_line), snapshot_line
+    assert re.fullmatch(r"gate-index-[0-9a-f]{40}: built in \d+\.\d s; [\d,]+ subjects", index_line), index_line
+    assert names(cache) == [snapshot_line.split(":")[0]] and names(cache, "gate-index-") == [index_line.split(":")[0]]
+    again = CliRunner().invoke(cli, ["--project", str(project), "cache", "build", "--gate-index"]).output
+    assert again == (f"{snapshot_line.split(':')[0]}: already built; {snapshot_line.split('; ')[1].split(' (')[0]}\n"
+                     f"{index_line.split(':')[0]}: already built; {index_line.split('; ')[1]}\n")
+    meta = cache / snapshot_line.split(":")[0] / "meta.json"
+    built = meta.stat().st_mtime_ns
+    query = subprocess.run([sys.executable, "-m", "kgtool", "--project", str(project), "query", "ci-partners",
+                            "-f", "csv"], capture_output=True, text=True, timeout=300)
+    assert query.returncode == 0, query.stderr
+    assert meta.stat().st_mtime_ns == built and len(names(cache)) == 1, "the query built the snapshot again"
