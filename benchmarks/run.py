@@ -421,7 +421,7 @@ def _scale(size: float, label: str, project: Path, cache: Path, args) -> None:
             "full pySHACL on merged",
             note=f"verdict: conforms={checked.get('conforms')}; full run on the merged graph: "
                  f"kgtool {verdict.get('kgtool_full')}, pySHACL {verdict.get('pyshacl_conforms', 'not run')}; "
-                 f"whole process {_fmt(checked.get('process'))} s (first after a data change "
+                 f"whole process {_fmt(checked.get('process'))} s (first on a new snapshot, building the gate's index: "
                  f"{_fmt(first.get('process'))} s)")
     export = run_step("export-kgtool", project, cache)
     old = run_step("export-rdflib", project, cache) if size <= args.baseline_max else None
