@@ -5,6 +5,7 @@
     python benchmarks/time_queries.py benchmarks/out/1e4 --old /tmp/orig-queries --compare --variants \\
         --repeat 1 --only events,agreements
     python benchmarks/time_queries.py benchmarks/out/1e6 --served          # through kgtool serve's app
+    python benchmarks/time_queries.py benchmarks/out/1e6 --served --warm   # the pages without parameters, warmed
 
 The store is opened once (warm); every query runs with its header's example parameters ``--repeat``
 times (best kept), each run in a forked worker stopped after ``--timeout`` s (kgtool.limits.run_limited,
@@ -135,6 +136,10 @@ def main(argv=None) -> int:
     parser.add_argument("--no-inference", action="store_true")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--served", action="store_true")
+    parser.add_argument("--result-cache", type=int, default=128, metavar="MB",
+                        help="with --served: the server's --result-cache")
+    parser.add_argument("--warm", action="store_true",
+                        help="with --served: warm the app first, then ask each page without parameters")
     args = parser.parse_args(argv)
 
     proj = find_project(args.project)
@@ -184,15 +189,26 @@ def served(proj, catalogue, args) -> int:
 
     started = time.perf_counter()
     app = App(proj, ServerConfig(timeout=args.timeout, max_rows=10_000_000, max_result_bytes=1 << 30,
-                                 inference=not args.no_inference, engine=args.engine))
+                                 inference=not args.no_inference, engine=args.engine,
+                                 result_cache_bytes=args.result_cache << 20))
     print(f"# {args.project} served, app ready in {time.perf_counter() - started:.3f} s", flush=True)
+    if args.warm:  # as `kgtool serve --warm` does before the first visitor; then each page without parameters
+        started = time.perf_counter()
+        done = app.warm()
+        print(f"# warm: {done.computed} of {done.jobs} default answers in {time.perf_counter() - started:.3f} s, "
+              f"{done.kept} kept (result cache {args.result_cache} MB{', full' if done.cache_full else ''})",
+              flush=True)
     print("query\tstatus\tfirst_s\tagain_s\tbytes", flush=True)
     only = {n for n in args.only.split(",") if n}
     record = []
     for name in sorted(catalogue.queries):
+        query = catalogue.get(name)
         if only and name not in only:
             continue
-        request = Request("GET", f"/query/{name}", urllib.parse.urlencode(examples(catalogue.get(name))),
+        if args.warm and not all(p.default is not None or not p.required for p in query.params):
+            continue  # needs a parameter: not warmed, as on the server
+        values = {} if args.warm else examples(query)
+        request = Request("GET", f"/query/{name}", urllib.parse.urlencode(values),
                           {"accept": "application/sparql-results+json, text/turtle;q=0.9"})
         times, response = [], None
         for _ in range(2):

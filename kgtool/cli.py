@@ -536,17 +536,20 @@ def lint_cmd(ctx: click.Context, fmt: str) -> None:
               help="Queries at once; more are answered 503.")
 @click.option("--result-cache", type=click.IntRange(min=0, max=1 << 20), default=128, show_default=True,
               metavar="MB", help="Keep answers for identical requests, up to this many megabytes (0: off).")
+@click.option("--warm", is_flag=True, help="At start, compute in the background the answers the query pages "
+              "show without parameters, and the timeline, so the first visitors get them from the kept answers.")
 @click.option("--no-inference", is_flag=True, help="Serve the asserted triples only.")
 @_ENGINE_OPTION
 @click.pass_context
 def serve_cmd(ctx: click.Context, host: str | None, port: int, timeout: float, max_rows: int,
-              max_concurrent: int, result_cache: int, no_inference: bool, engine: str | None) -> None:
+              max_concurrent: int, result_cache: int, warm: bool, no_inference: bool, engine: str | None) -> None:
     """Serve a read-only SPARQL endpoint (/sparql) and a web UI (/) over the graph, until Ctrl-C.
 
     \b
     Examples:
       kgtool serve
       kgtool serve --port 8080 --timeout 5
+      kgtool cache build && kgtool serve --warm
       curl -H 'Accept: text/csv' 'http://127.0.0.1:8765/sparql?query=ASK%7B%3Fs%20%3Fp%20%3Fo%7D'
     """
     import logging
@@ -556,7 +559,7 @@ def serve_cmd(ctx: click.Context, host: str | None, port: int, timeout: float, m
     logging.basicConfig(level=logging.INFO, format="kgtool: %(message)s")
     config = ServerConfig(host=host or "127.0.0.1", port=port, allow_remote=host is not None, timeout=timeout,
                           max_rows=max_rows, max_concurrent=max_concurrent, inference=not no_inference,
-                          engine=engine, result_cache_bytes=result_cache << 20)
+                          engine=engine, result_cache_bytes=result_cache << 20, warm=warm)
     serve(_project(ctx), config, announce=lambda text: click.echo(f"kgtool: {text}", err=True))
 
 

@@ -24,7 +24,7 @@ class ResultCache:
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self.used = 0
-        self.hits = self.misses = 0
+        self.hits = self.misses = self.evictions = 0
         self._entries: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -54,9 +54,14 @@ class ResultCache:
             while self.used > self.max_bytes:
                 _, (_, dropped) = self._entries.popitem(last=False)
                 self.used -= dropped
+                self.evictions += 1
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    def __contains__(self, key: Hashable | None) -> bool:
+        with self._lock:
+            return key in self._entries
 
 
 #: SPARQL functions whose value changes from one evaluation to the next: such queries are run every time.

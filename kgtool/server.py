@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -238,9 +240,22 @@ def serve(project: Project, config: ServerConfig, announce: Callable[[str], None
     exposed = "" if is_loopback(config.host) else "; reachable from other machines"
     if announce:
         announce(f"serving {server.url} (read-only{exposed}; Ctrl-C stops)")
+    stopping = threading.Event()
+    if config.warm:
+        threading.Thread(target=_warm, args=(server.app, stopping, announce), daemon=True).start()
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
+        stopping.set()
         server.server_close()
+
+
+def _warm(app, stopping: threading.Event, announce: Callable[[str], None] | None) -> None:
+    started = time.perf_counter()
+    done = app.warm(stopping)
+    if announce and not stopping.is_set():
+        full = "; the result cache is full: --result-cache MB keeps more" if done.cache_full else ""
+        announce(f"warm: {done.computed} of {done.jobs} default answers computed in "
+                 f"{time.perf_counter() - started:.1f} s, {done.kept} kept{full}")

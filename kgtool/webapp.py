@@ -25,6 +25,7 @@ import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from .errors import KgtoolError, UsageError
 from .limits import QueryTimeout, ResultTooLarge, WorkerDied, run_limited, run_limited_sized
@@ -70,6 +71,7 @@ class ServerConfig:
     request_deadline: float = 60.0  # seconds to send a request's line, headers and body
     inference: bool = True
     engine: str | None = None  # None: the project's default engine ($KGTOOL_ENGINE, else oxigraph)
+    warm: bool = False  # compute the canned queries' default answers at start, in the background
 
 
 @dataclass
@@ -112,6 +114,16 @@ class NotFound(KgtoolError):
     """No page at this path (HTTP 404; an HTML page for a browser, like every other error)."""
 
 
+class Warmed(NamedTuple):
+    """What :meth:`App.warm` did: answers computed, of them still kept, of how many; whether it stopped
+    because the result cache was full."""
+
+    computed: int
+    kept: int
+    jobs: int
+    cache_full: bool
+
+
 class Busy(KgtoolError):
     """Every query slot is taken (HTTP 503)."""
 
@@ -131,6 +143,43 @@ class App:
         self.labels: dict[str, str] = run_limited(label_index, self.store, timeout=120, max_rows=None)
         self.slots = threading.BoundedSemaphore(config.max_concurrent)
         self.results = ResultCache(config.result_cache_bytes)
+
+    def warm(self, stopping: threading.Event | None = None) -> Warmed:
+        """Compute and keep what the pages show without parameters: every canned SELECT whose parameters
+        are all optional or defaulted (what ``/query/NAME`` runs, in any format), and the timeline, under
+        the same keys as those requests, so these are then answered from the kept answers. One query at a
+        time, so visitors keep the other slots; a query that fails or times out is passed over (a visitor
+        is told as usual). Stops when ``stopping`` is set, and once the kept answers fill the result
+        cache (going on would only push out the answers warmed first)."""
+        import time
+
+        from .safety import check_query_safety
+        from .web import views
+
+        jobs: list[tuple] = [(views.timeline, self.store)]
+        for query in self.catalogue:
+            if query.form == "SELECT" and all(p.default is not None or not p.required for p in query.params):
+                try:
+                    check_query_safety(query.text, f"query {query.name!r}")
+                    jobs.append((self.store.query, query.text, query.bind({})))
+                except KgtoolError:
+                    continue
+        computed, keys, full = 0, [], False
+        for job in jobs:
+            while not (full or (stopping and stopping.is_set())):
+                evictions = self.results.evictions
+                try:
+                    self.run(*job)
+                    computed += 1
+                    keys.append(request_key(job[0], job[1:], self.config.max_rows))
+                except Busy:  # visitors first: try again once a slot is free
+                    time.sleep(0.2)
+                    continue
+                except KgtoolError:  # too large, too slow, refused: visitors will be told as usual
+                    pass
+                full = self.results.evictions > evictions
+                break
+        return Warmed(computed, sum(key in self.results for key in keys), len(jobs), full)
 
     # ------------------------------------------------------------------------------------ dispatch
     def handle(self, request: Request) -> Response:

@@ -7,6 +7,7 @@ import csv
 import http.client
 import io
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -588,6 +589,44 @@ def test_result_cache_off_runs_every_request(project, monkeypatch):
     with running_server(project, result_cache_bytes=0) as running:
         assert [fetch(sparql_url(running, SELECT)).status for _ in range(2)] == [200, 200]
     assert len(calls) == 2
+
+
+def test_warm_computes_the_default_answers_so_the_first_visits_run_nothing(tmp_path, monkeypatch):
+    from kgtool import webapp
+    from kgtool.project import find_project
+    from kgtool.queries import Catalogue
+    from kgtool.server import _warm
+    from webserver import REPO
+
+    for folder in ("ontology", "data", "queries"):
+        (tmp_path / folder).symlink_to(REPO / folder, target_is_directory=True)
+    bundled = find_project(tmp_path)
+    defaults = [q.name for q in Catalogue(REPO / "queries") if q.form == "SELECT"
+                and all(p.default is not None or not p.required for p in q.params)]
+    assert "ci-partners" in defaults and "actor-activity" not in defaults
+    calls = []
+    real = webapp.run_limited_sized
+    monkeypatch.setattr("kgtool.webapp.run_limited_sized",
+                        lambda fn, *a, **k: calls.append(1) or real(fn, *a, **k))
+    said = []
+    with running_server(bundled, max_concurrent=2) as running:
+        _warm(running.app, threading.Event(), said.append)
+        jobs = len(defaults) + 1
+        assert re.fullmatch(rf"warm: {jobs} of {jobs} default answers computed in \d+\.\d s, {jobs} kept",
+                            said[0]), said
+        assert len(calls) == len(defaults) + 1
+        visits = [fetch(running.url + "query/ci-partners"), fetch(running.url + "timeline"),
+                  fetch(running.url + "query/events", headers={"Accept": "text/csv"})]
+        assert [v.status for v in visits] == [200, 200, 200] and "Aktobe" in visits[0].text
+        assert len(calls) == len(defaults) + 1, "a warmed page ran its query again"
+        with_parameter = fetch(running.url + "query/actor-activity?actor=place:almaty&run=1")
+        assert with_parameter.status == 200 and len(calls) == len(defaults) + 2
+        stopped = threading.Event()
+        stopped.set()
+        assert running.app.warm(stopped) == (0, 0, len(defaults) + 1, False)
+    with running_server(bundled, result_cache_bytes=40_000) as small:  # room for a few answers only
+        done = small.app.warm()
+        assert done.cache_full and 0 < done.kept <= done.computed < done.jobs, done
 
 
 def test_result_cache_keeps_the_most_recent_answers_within_its_budget():
