@@ -12,18 +12,19 @@ import json
 import os
 import time
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 from . import closure
 
-#: Entry kinds by how their names start or end, in the order they are listed.
+#: Entry kinds by name (shell patterns), in the order they are listed.
 KINDS = (
-    ("snapshot-", "", "store snapshot"),
-    ("gate-index-", "", "gate index"),
-    ("", ".nt", "OWL RL closure"),
-    ("", ".local", "shape analysis"),
-    ("queries", "", "parsed query headers"),
-    ("file-digests.json", "", "input digests"),
+    ("snapshot-*", "store snapshot"),
+    ("gate-index-*", "gate index"),
+    ("*.nt", "OWL RL closure"),
+    ("*.local", "shape analysis"),
+    ("queries", "parsed query headers"),
+    ("file-digests.json", "input digests"),
 )
 
 
@@ -43,11 +44,7 @@ def kind_of(path: Path) -> str:
         if name.endswith(".lock"):
             return "lock"
         return "unfinished build" if name.endswith(".tmp") else "unfinished removal"
-    for start, end, kind in KINDS:
-        if (start and (name == start or (start.endswith("-") and name.startswith(start)))) or \
-                (end and name.endswith(end)):
-            return kind
-    return "other"
+    return next((kind for pattern, kind in KINDS if fnmatchcase(name, pattern)), "other")
 
 
 def entries(cache: Path | None = None) -> list[Entry]:
@@ -67,7 +64,7 @@ def entries(cache: Path | None = None) -> list[Entry]:
         except OSError:  # removed meanwhile
             continue
         found.append(Entry(path, kind, _size(path), used, _in_use(path)))
-    order = [kind for _s, _e, kind in KINDS]
+    order = [kind for _pattern, kind in KINDS]
     return sorted(found, key=lambda e: (order.index(e.kind) if e.kind in order else len(order), -e.last_used))
 
 
@@ -84,11 +81,10 @@ def build(project, gate_index: bool = False) -> list[Built]:
     check) after a change would: to pay for it in a deploy step, before ``kgtool serve``."""
     from . import snapshot
 
-    name = f"snapshot-{snapshot.snapshot_key(project)[:40]}"
-    fresh = not snapshot.intact(closure.cache_dir() / name)
-    start = time.perf_counter()
+    start, began = time.perf_counter(), time.time()
     found = snapshot.get_snapshot(project)
     meta = found.meta
+    fresh = (found.path / "meta.json").stat().st_mtime >= began  # written last by a build (kgtool.snapshot)
     phases = ", ".join(f"{phase} {seconds:g}" for phase, seconds in meta.get("phases", {}).items())
     done = [Built(found.path.name, fresh, time.perf_counter() - start,
                   f"{meta['asserted']:,} asserted and {meta['inferred']:,} inferred triples"

@@ -137,7 +137,7 @@ def write_cached(key: str, payload: bytes, suffix: str = ".nt", keep: int | None
     except OSError:
         return None
     if keep is not None:
-        prune_files(f"*{suffix}", keep)
+        prune(f"*{suffix}", keep)
     return written
 
 
@@ -295,22 +295,12 @@ def _last_used(path: Path) -> float:
         return 0.0
 
 
-def prune(prefix: str, keep: int = KEEP) -> None:
-    """Remove the folder entries named prefix* but the ``keep`` most recently used and those in use."""
+def prune(pattern: str, keep: int = KEEP) -> None:
+    """Remove the entries (folders or files) named like ``pattern`` but the ``keep`` most recently used
+    and those in use."""
     try:
-        entries = sorted((p for p in cache_dir().glob(f"{prefix}*") if p.is_dir()), key=_last_used, reverse=True)
+        entries = sorted(cache_dir().glob(pattern), key=_last_used, reverse=True)
     except OSError:
         return
     for entry in entries[keep:]:
         remove_entry(entry)
-
-
-def prune_files(pattern: str, keep: int = KEEP) -> None:
-    """Remove the file entries matching ``pattern`` but the ``keep`` most recently used."""
-    try:
-        entries = sorted((p for p in cache_dir().glob(pattern) if p.is_file()), key=_last_used, reverse=True)
-    except OSError:
-        return
-    for entry in entries[keep:]:
-        with contextlib.suppress(OSError):
-            entry.unlink()

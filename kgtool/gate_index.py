@@ -75,7 +75,7 @@ class GateIndex:
                     final = closure.publish_dir(built, name)
                     built_now = True
                     closure.hold(final)
-            closure.prune("gate-index-")
+            closure.prune("gate-index-*")
         index = cls(final / "index.sqlite", snapshot.asserted_file)
         index.built_now = built_now
         return index

@@ -193,7 +193,7 @@ def _get_snapshot(project: Project, attempts: int = 3) -> Snapshot:
             raise
         path = closure.publish_dir(built, name)
         closure.hold(path)
-    closure.prune("snapshot-")
+    closure.prune("snapshot-*")
     return Snapshot(path, key)
 
 

@@ -79,11 +79,11 @@ def test_prune_keeps_the_most_recently_used_and_any_in_use(cache):
     assert holder.state == "held"
     os.utime(cache / "snapshot-f", (time.time() - 99999, time.time() - 99999))  # old again, and still held
     try:
-        closure.prune("snapshot-")
+        closure.prune("snapshot-*")
         assert names(cache) == ["snapshot-a", "snapshot-b", "snapshot-c", "snapshot-f"]
     finally:
         holder.close()
-    closure.prune("snapshot-")
+    closure.prune("snapshot-*")
     assert names(cache) == ["snapshot-a", "snapshot-b", "snapshot-c"], "let go, it is removed like any other"
     assert not [p.name for p in cache.iterdir() if p.name.startswith(".")], "leftovers of the removals"
 
@@ -93,7 +93,7 @@ def test_an_entry_held_by_this_process_is_kept(cache):
         entry(cache, f"snapshot-{age}", age=1000 * (age + 1))
     assert closure.hold(cache / "snapshot-4")
     os.utime(cache / "snapshot-4", (time.time() - 99999, time.time() - 99999))
-    closure.prune("snapshot-", keep=1)
+    closure.prune("snapshot-*", keep=1)
     assert names(cache) == ["snapshot-0", "snapshot-4"]
     assert not closure.remove_entry(cache / "snapshot-4")
 
@@ -206,7 +206,7 @@ def test_a_file_system_without_locks_still_uses_and_prunes_the_cache(cache, monk
     for age in range(5):
         entry(cache, f"snapshot-{age}", age=1000 * (age + 1))
     assert closure.hold(cache / "snapshot-0")
-    closure.prune("snapshot-")
+    closure.prune("snapshot-*")
     assert names(cache) == ["snapshot-0", "snapshot-1", "snapshot-2"]
     assert "in use" not in CliRunner().invoke(cli, ["cache", "info"]).output
 
