@@ -27,7 +27,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from . import __version__
@@ -55,12 +55,28 @@ def cache_dir() -> Path:
 
 def inputs_key(files: Iterable[Path], salt: str = "") -> str:
     """A hash of the files' names and contents (independent of where the project lives)."""
-    digest = sha256(f"{CACHE_FORMAT}|{__version__}|{salt}".encode())
+    return key_of(file_digests(files), salt)
+
+
+def file_digests(files: Iterable[Path]) -> dict[Path, str]:
+    """Each file's content digest, as :func:`inputs_key` hashes it."""
     memo = _Memo()
-    for path in sorted(files, key=lambda p: (p.parent.name, p.name)):
-        digest.update(f"\0{path.parent.name}/{path.name}\0".encode())
-        digest.update(memo.file_digest(path).encode())
+    digests = {path: memo.file_digest(path) for path in files}
     memo.save()
+    return digests
+
+
+def text_digest(data: bytes) -> str:
+    """The digest :func:`file_digests` gives a file holding ``data``."""
+    return sha256(data).hexdigest()
+
+
+def key_of(digests: dict[Path, str], salt: str = "") -> str:
+    """:func:`inputs_key` from the files' digests: what a writer that knows the bytes it wrote can predict."""
+    digest = sha256(f"{CACHE_FORMAT}|{__version__}|{salt}".encode())
+    for path in sorted(digests, key=lambda p: (p.parent.name, p.name)):
+        digest.update(f"\0{path.parent.name}/{path.name}\0".encode())
+        digest.update(digests[path].encode())
     return digest.hexdigest()
 
 
@@ -178,6 +194,33 @@ def new_build_dir(name: str) -> Path:
         return Path(tempfile.mkdtemp(dir=cache_dir(), prefix=f".{name}-", suffix=".tmp"))
     except OSError:
         return Path(tempfile.mkdtemp(prefix=f"kgtool-{name}-"))
+
+
+def folder_entry(name: str, ready: Callable[[Path], bool], make: Callable[[Path], None]) -> tuple[Path, bool]:
+    """The folder entry ``name``, held (:func:`hold`): as found if ``ready`` says it is whole, else made by
+    ``make`` in a fresh folder and published by a rename, under the entry's build lock (a second process
+    waits, then finds it), and the entries of its kind pruned. ``(path, made now)``; a ``make`` that raises
+    leaves nothing behind."""
+    final = cache_dir() / name
+    if ready(final) and hold(final):  # held: no prune removes it while this process runs
+        return final, False
+    import shutil
+
+    with build_lock(name):
+        if ready(final) and hold(final):  # another process made it while this one waited
+            return final, False
+        if final.exists():  # damaged (entries are published whole): start again
+            shutil.rmtree(final, ignore_errors=True)
+        built = new_build_dir(name)
+        try:
+            make(built)
+        except BaseException:
+            shutil.rmtree(built, ignore_errors=True)
+            raise
+        path = publish_dir(built, name)
+        hold(path)
+    prune(name.rsplit("-", 1)[0] + "-*")
+    return path, True
 
 
 def publish_dir(built: Path, name: str) -> Path:

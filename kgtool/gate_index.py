@@ -51,31 +51,8 @@ class GateIndex:
     @classmethod
     def open(cls, snapshot) -> GateIndex:
         """The index of this snapshot, built first if there is none yet."""
-        stat = snapshot.asserted_file.stat()  # the file's lines are in no set order: index this very file
-        digest = hashlib.sha256(
-            f"{INDEX_FORMAT}|{snapshot.meta.get('key', '')}|{snapshot.asserted_file.resolve()}|{stat.st_size}|"
-            f"{stat.st_mtime_ns}|{stat.st_ino}|{closure.code_digest('gate_index', 'references')}".encode()
-        ).hexdigest()
-        name = f"gate-index-{digest[:40]}"
-        final = closure.cache_dir() / name
-        built_now = False
-        if not (_complete(final) and closure.hold(final)):  # held: see kgtool.closure
-            import shutil
-
-            with closure.build_lock(name):
-                if not (_complete(final) and closure.hold(final)):
-                    if final.exists():  # damaged by hand: start again
-                        shutil.rmtree(final, ignore_errors=True)
-                    built = closure.new_build_dir(name)
-                    try:
-                        build(snapshot.asserted_file, built / "index.sqlite")
-                    except BaseException:
-                        shutil.rmtree(built, ignore_errors=True)
-                        raise
-                    final = closure.publish_dir(built, name)
-                    built_now = True
-                    closure.hold(final)
-            closure.prune("gate-index-*")
+        final, built_now = closure.folder_entry(entry_name(snapshot), _complete,
+                                                lambda folder: build(snapshot.asserted_file, folder / "index.sqlite"))
         index = cls(final / "index.sqlite", snapshot.asserted_file)
         index.built_now = built_now
         return index
@@ -120,6 +97,60 @@ class GateIndex:
             ):
                 found[name].add(subject)
         return dict(found)
+
+
+def entry_name(snapshot) -> str:
+    """The cache entry of a snapshot's index: of this very ``asserted.nt`` (its lines are in no set order)."""
+    stat = snapshot.asserted_file.stat()
+    digest = hashlib.sha256(
+        f"{INDEX_FORMAT}|{snapshot.meta.get('key', '')}|{snapshot.asserted_file.resolve()}|{stat.st_size}|"
+        f"{stat.st_mtime_ns}|{stat.st_ino}|{closure.code_digest('gate_index', 'references')}".encode()
+    ).hexdigest()
+    return f"gate-index-{digest[:40]}"
+
+
+def extend(old_snapshot, snapshot, start: int) -> bool:
+    """The index of ``snapshot``, from that of ``old_snapshot`` when its ``asserted.nt`` is the old one's
+    with lines appended from byte ``start`` (:mod:`kgtool.incremental`): the old lines keep their offsets,
+    so only the new lines are read. False when the old snapshot has no index (the next check builds one)."""
+    old = closure.cache_dir() / entry_name(old_snapshot)
+    if not (_complete(old) and closure.hold(old)):
+        return False
+    closure.folder_entry(entry_name(snapshot), _complete, lambda folder: _extend(old, folder, snapshot, start))
+    return True
+
+
+def _extend(old: Path, built: Path, snapshot, start: int) -> None:
+    import shutil
+    import sqlite3
+
+    for file in ("index.sqlite", NAMES_FILE):
+        shutil.copyfile(old / file, built / file)
+    with open(snapshot.asserted_file, "rb") as handle:
+        handle.seek(start)
+        added = handle.read()
+    offsets: dict[str, array] = defaultdict(lambda: array("Q"))
+    position = start
+    for line in added.splitlines(keepends=True):
+        offsets[line[: line.find(b" ")].decode("utf-8")].append(position)
+        position += len(line)
+    connection = sqlite3.connect(built / "index.sqlite")
+    try:
+        for subject, found in offsets.items():
+            row = connection.execute("SELECT offsets FROM subjects WHERE subject = ?", (subject,)).fetchone()
+            packed = (row[0] if row else b"") + found.tobytes()
+            connection.execute("INSERT OR REPLACE INTO subjects VALUES (?, ?)", (subject, packed))
+        connection.commit()
+    finally:
+        connection.close()
+    connection = sqlite3.connect(built / NAMES_FILE)
+    try:
+        connection.executemany(  # each row once, as a build has it
+            "INSERT INTO names SELECT ?1, ?2 WHERE NOT EXISTS "
+            "(SELECT 1 FROM names WHERE name = ?1 AND subject = ?2)", sorted(_names(added)))
+        connection.commit()
+    finally:
+        connection.close()
 
 
 def _chunks(items: list[str]):

@@ -74,6 +74,13 @@ def unsupported_predicates(predicates: Iterable[str]) -> list[str]:
     return sorted(set(predicates) & UNSUPPORTED)
 
 
+def changes_rules(triples: Iterable[Triple]) -> bool:
+    """Whether these triples, added to a closed graph, would change its rules (an axiom, a property's
+    characteristic, a class or property declared): then every older triple may entail more."""
+    return any(p in SCHEMA_PREDICATES or p in UNSUPPORTED or (p == TYPE and o in _WATCHED_TYPES)
+               for _s, p, o in triples)
+
+
 def _reach(edges: dict[str, set[str]]) -> dict[str, frozenset[str]]:
     """For each node, every node reachable over one or more edges, itself excluded."""
     out: dict[str, frozenset[str]] = {}

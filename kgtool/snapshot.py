@@ -21,7 +21,9 @@ and ``data/*.ttl`` (and of the code that builds it). It holds
 
 It is built once per change of the inputs, by whichever process needs it first, without rdflib (pyoxigraph
 parses, :mod:`kgtool.rules` reasons; owlrl only when the ontology uses an axiom the fast reasoner lacks),
-and published by renaming its folder, under a lock, so concurrent starts never see half of it.
+and published by renaming its folder, under a lock, so concurrent starts never see half of it. After
+``kgtool add`` it is made from the previous one instead (:mod:`kgtool.incremental`: the new triples and what
+they entail, added), and published the same way.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from .errors import InputError
 from .project import Project
 
 SNAPSHOT_FORMAT = "snapshot-v3"
-_CODE = ("snapshot", "rules", "reason", "closure")
+_CODE = ("snapshot", "rules", "reason", "closure", "incremental")
 
 
 class Snapshot(NamedTuple):
@@ -120,10 +122,15 @@ class Snapshot(NamedTuple):
 
 
 def snapshot_key(project: Project) -> str:
+    return snapshot_key_of(closure.file_digests(project.source_files))
+
+
+def snapshot_key_of(digests: dict[Path, str]) -> str:
+    """The key of the snapshot of input files with these digests (:func:`closure.file_digests`)."""
     import pyoxigraph
 
     salt = f"{SNAPSHOT_FORMAT}|{pyoxigraph.__version__}|{closure.code_digest(*_CODE)}"
-    return closure.inputs_key(project.source_files, salt=salt)
+    return closure.key_of(digests, salt=salt)
 
 
 #: The snapshot last found in this process, by the stat of every input: `kgtool query` asks twice (once to
@@ -171,30 +178,20 @@ def _get_snapshot(project: Project, attempts: int = 3) -> Snapshot:
     so it checks the hash again at the end: a merge landing in between would otherwise have its data
     published under the old data's key, and served after the merge was reverted."""
     key = snapshot_key(project)
-    name = f"snapshot-{key[:40]}"
-    final = closure.cache_dir() / name
-    if intact(final) and closure.hold(final):  # held: no prune removes it while this process runs
-        return Snapshot(final, key)
-    import shutil
 
-    with closure.build_lock(name):
-        if intact(final) and closure.hold(final):  # another process built it while we waited
-            return Snapshot(final, key)
-        if final.exists():  # damaged (builds publish whole folders only): start again
-            shutil.rmtree(final, ignore_errors=True)
-        built = closure.new_build_dir(name)
-        try:
-            build(project, built, key)
-            if snapshot_key(project) != key:  # data/ changed while it was read (a merge landed): not this key's
-                shutil.rmtree(built, ignore_errors=True)
-                return _get_snapshot(project, attempts - 1) if attempts > 1 else _unstable(project)
-        except BaseException:
-            shutil.rmtree(built, ignore_errors=True)
-            raise
-        path = closure.publish_dir(built, name)
-        closure.hold(path)
-    closure.prune("snapshot-*")
-    return Snapshot(path, key)
+    def make(folder: Path) -> None:
+        build(project, folder, key)
+        if snapshot_key(project) != key:  # data/ changed while it was read (a merge landed): not this key's
+            raise _Moved
+
+    try:
+        return Snapshot(closure.folder_entry(f"snapshot-{key[:40]}", intact, make)[0], key)
+    except _Moved:
+        return _get_snapshot(project, attempts - 1) if attempts > 1 else _unstable(project)
+
+
+class _Moved(Exception):
+    """The inputs changed while a build read them."""
 
 
 def _unstable(project: Project) -> NoReturn:
@@ -228,7 +225,7 @@ def build(project: Project, folder: Path, key: str) -> None:
     gc.disable()
     try:
         store = ox.Store(str(folder / "store"))
-        writer = _StoreWriter(store)
+        writer = StoreWriter(store)
         try:
             writer.put(_load_sources, store, project.source_files)
             facts = parse_facts(project.source_files)
@@ -245,7 +242,7 @@ def build(project: Project, folder: Path, key: str) -> None:
                 for chunk in ntriples_chunks(inferred, INFERRED_CHUNK):
                     out.write(chunk)
                     writer.put(store.bulk_load, input=chunk, format=ox.RdfFormat.N_TRIPLES)
-            writer.put(_finish_store, store)  # compacts while the N-Triples files are written below
+            writer.put(finish_store, store)  # compacts while the N-Triples files are written below
             phases["reason"] = lap()
             if not blank:
                 write_facts(folder / "asserted.nt", facts)
@@ -259,15 +256,19 @@ def build(project: Project, folder: Path, key: str) -> None:
             store.clear()
             for name in ("asserted.nt", "inferred.nt"):
                 store.bulk_load(path=str(folder / name), format=ox.RdfFormat.N_TRIPLES)
-            _finish_store(store)
+            finish_store(store)
         del store
         phases["store"] = lap()
     finally:
         if collecting:
             gc.enable()
-    meta = {"format": SNAPSHOT_FORMAT, "key": key, "asserted": asserted, "inferred": count, "reasoner": reasoner,
-            "seconds": round(clock[-1] - clock[0], 3), "phases": phases,
-            "built": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    write_meta(folder, {"format": SNAPSHOT_FORMAT, "key": key, "asserted": asserted, "inferred": count,
+                        "reasoner": reasoner, "seconds": round(clock[-1] - clock[0], 3), "phases": phases})
+
+
+def write_meta(folder: Path, meta: dict) -> None:
+    """Publish-ready: ``meta.json``, with the build's time and the sizes of the files, written last."""
+    meta = {**meta, "built": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "sizes": {name: (folder / name).stat().st_size for name in CHECKED_FILES}}
     closure.write_cached_file(folder / "meta.json", json.dumps(meta, indent=1).encode("utf-8"))
 
@@ -288,7 +289,7 @@ def ntriples_chunks(grouped: dict[str, Collection[tuple[str, str]]], size: int):
         yield "".join(lines).encode("utf-8")
 
 
-class _StoreWriter:
+class StoreWriter:
     """One thread that runs the store's loads in order (pyoxigraph releases the GIL while it loads).
     After the first error the remaining jobs are skipped; the error is kept for the caller."""
 
@@ -331,10 +332,10 @@ def _load_store(folder: Path, files: list[Path]) -> None:
     store = ox.Store(str(folder))
     for path in files:
         store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES)
-    _finish_store(store)
+    finish_store(store)
 
 
-def _finish_store(store) -> None:
+def finish_store(store) -> None:
     """Compact the store: each bulk load leaves its own overlapping tables, which every lookup then merges.
     At 1M triples this costs ~2 s of the build and makes the list queries 1.3-2x faster (benchmarks/README.md);
     read-only opens of small stores take ~10 ms instead of ~20."""

@@ -1,0 +1,252 @@
+"""The snapshot `kgtool add` makes from the previous one (kgtool.incremental) equals a full build.
+
+Each test merges into its own copy of the project, then builds the snapshot of the merged data from
+scratch in another cache and compares the two: the three N-Triples files line by line and the store quad
+by quad (blank nodes up to their labels, which every parse names anew), and the counts in meta.json.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from gate_helpers import CONTRIBUTIONS, copy_project
+from helpers import run_cli
+from kgtool import merge as merge_module
+from kgtool import snapshot as snapshot_module
+from kgtool.fastexport import canonical_labels
+from kgtool.incremental import Extended, why_not
+from kgtool.merge import add_contribution
+from kgtool.project import Project, find_project
+from kgtool.snapshot import get_snapshot, snapshot_key
+
+REPO = Path(__file__).resolve().parents[1]
+
+#: Contributions that merge one after another: new entities, links into the data, a transitive chain
+#: reaching back into it (locatedIn), a figure, labels on an existing entity.
+SEQUENCE = ["valid-concert.ttl", "valid-visit-and-person.ttl", "valid-note-on-almaty.ttl",
+            "valid-context-located-chain.ttl", "valid-context-conflicting-figure.ttl",
+            "valid-context-fixes-warning.ttl"]
+
+
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path, monkeypatch):
+    """An empty cache per test: the session's may hold the merged data's snapshot from another test (the
+    same contribution merged into another copy of the project), which a merge then finds instead of
+    making it."""
+    monkeypatch.setenv("KGTOOL_CACHE_DIR", str(tmp_path / "cache"))
+    snapshot_module._found.clear()
+    yield
+    snapshot_module._found.clear()
+
+
+def content(folder: Path) -> dict:
+    """What a snapshot holds, blank nodes relabelled canonically."""
+    def canonical(lines: list[str]) -> tuple[set[str], list[bytes]]:
+        ground = {line for line in lines if "_:" not in line}
+        return ground, canonical_labels([line.encode("utf-8") for line in lines if "_:" in line])
+
+    out: dict = {}
+    for name in ("asserted.nt", "inferred.nt", "exact-literals.nt"):
+        lines = [line.removesuffix(" .") for line in (folder / name).read_text(encoding="utf-8").splitlines()]
+        assert len(lines) == len(set(lines)), f"{name} lists a triple twice"
+        out[name] = canonical(lines)
+    store = ox.Store.read_only(str(folder / "store"))
+    out["store"] = canonical([f"{q.subject} {q.predicate} {q.object}" for q in store])
+    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    out["counts"] = meta["asserted"], meta["inferred"], meta["reasoner"]
+    return out
+
+
+def full_build(project: Project, cache: Path, monkeypatch) -> Path:
+    with monkeypatch.context() as patch:
+        patch.setenv("KGTOOL_CACHE_DIR", str(cache))
+        snapshot_module._found.clear()
+        folder = get_snapshot(project).path
+        snapshot_module._found.clear()
+    assert "extended_from" not in json.loads((folder / "meta.json").read_text())
+    return folder
+
+
+def assert_same_snapshot(extended: Extended, project: Project, cache: Path, monkeypatch) -> None:
+    assert extended.snapshot.key == snapshot_key(project)
+    assert json.loads((extended.snapshot.path / "meta.json").read_text())["extended_from"]
+    made, built = content(extended.snapshot.path), content(full_build(project, cache, monkeypatch))
+    for part in built:
+        assert made[part] == built[part], f"{part} differs from a full build's"
+
+
+def test_each_merge_extends_the_snapshot_to_what_a_full_build_gives(tmp_path, monkeypatch):
+    project = copy_project(tmp_path / "project")
+    get_snapshot(project)
+    for number, name in enumerate(SEQUENCE):
+        outcome = add_contribution(project, CONTRIBUTIONS / name)
+        assert outcome.merged, f"{name} did not merge: {outcome.report}"
+        assert isinstance(outcome.snapshot, Extended), f"{name}: {outcome.snapshot}"
+        assert outcome.snapshot.made and outcome.snapshot.added > 0
+        assert_same_snapshot(outcome.snapshot, project, tmp_path / f"full-{number}", monkeypatch)
+        # the next command finds it: no build
+        snapshot_module._found.clear()
+        assert get_snapshot(project).path == outcome.snapshot.snapshot.path
+
+
+def test_the_located_chain_adds_the_inferences_that_reach_back_into_the_data(tmp_path, monkeypatch):
+    project = copy_project(tmp_path / "project")
+    get_snapshot(project)
+    outcome = add_contribution(project, CONTRIBUTIONS / "valid-context-located-chain.ttl")
+    assert isinstance(outcome.snapshot, Extended), outcome.snapshot
+    inferred = (outcome.snapshot.snapshot.path / "inferred.nt").read_text(encoding="utf-8")
+    # something in Almaty (the theatre's district's city) is now inferred to be in the new region
+    region = "<https://w3id.org/kzcn/id/place/gate-test-region> ."
+    assert sum(line.endswith(region) and "#locatedIn>" in line for line in inferred.splitlines()) >= 3
+    assert outcome.snapshot.inferred >= 3
+
+
+def test_a_triple_that_was_inferred_moves_to_the_asserted_file(tmp_path, monkeypatch):
+    project = copy_project(tmp_path / "project")
+    old = get_snapshot(project)
+    # Almaty is a city, so it is inferred to be a place; asserting that moves the line, and adds nothing else
+    typed = "<https://w3id.org/kzcn/id/place/almaty> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> " \
+            "<https://w3id.org/kzcn/ontology#Place> .\n"
+    assert typed in old.inferred_file.read_text(encoding="utf-8")
+    contribution = tmp_path / "almaty-is-a-place.ttl"
+    contribution.write_text("@prefix kzcn: <https://w3id.org/kzcn/ontology#> .\n"
+                            "<https://w3id.org/kzcn/id/place/almaty> a kzcn:Place .\n", encoding="utf-8")
+    outcome = add_contribution(project, contribution)
+    assert outcome.merged and isinstance(outcome.snapshot, Extended), outcome.snapshot
+    assert (outcome.snapshot.added, outcome.snapshot.inferred) == (1, 0)
+    folder = outcome.snapshot.snapshot.path
+    assert typed not in folder.joinpath("inferred.nt").read_text(encoding="utf-8")
+    assert typed in folder.joinpath("asserted.nt").read_text(encoding="utf-8")
+    assert_same_snapshot(outcome.snapshot, project, tmp_path / "full", monkeypatch)
+
+
+def test_a_merge_of_generated_data_extends_the_snapshot_exactly(tmp_path, monkeypatch):
+    """1,012 triples that refer to things already in a generated 10,000-triple graph."""
+    spec = importlib.util.spec_from_file_location("kgtool_generate", REPO / "benchmarks" / "generate.py")
+    generate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generate)
+    generate.main(["--size", "1e4", "--out", str(tmp_path / "g")])
+    shutil.rmtree(tmp_path / "g" / "queries", ignore_errors=True)
+    project = find_project(tmp_path / "g")
+    get_snapshot(project)
+    outcome = add_contribution(project, tmp_path / "g" / "contribution.ttl")
+    assert outcome.merged, outcome.report
+    assert isinstance(outcome.snapshot, Extended), outcome.snapshot
+    assert outcome.snapshot.added > 900 and outcome.snapshot.inferred > 500
+    assert_same_snapshot(outcome.snapshot, project, tmp_path / "full", monkeypatch)
+
+
+def test_an_edit_during_the_merge_means_a_full_build_and_never_a_wrong_snapshot(tmp_path, monkeypatch):
+    project = copy_project(tmp_path / "project")
+    get_snapshot(project)
+    commit = merge_module.commit
+
+    def commit_and_edit(data_dir, changes):
+        commit(data_dir, changes)
+        with (data_dir / "places.ttl").open("a", encoding="utf-8") as out:  # someone edits by hand meanwhile
+            out.write('\n<https://w3id.org/kzcn/id/place/almaty> <http://www.w3.org/2000/01/rdf-schema#comment> '
+                      '"edited by hand"@en .\n')
+
+    monkeypatch.setattr(merge_module, "commit", commit_and_edit)
+    outcome = add_contribution(project, CONTRIBUTIONS / "valid-concert.ttl")
+    assert outcome.merged
+    assert outcome.snapshot == "the input files changed during the merge"
+    assert "The next command rebuilds the snapshot: the input files changed during the merge." in outcome.summary
+    key = snapshot_key(project)
+    from kgtool import closure
+
+    assert not (closure.cache_dir() / f"snapshot-{key[:40]}").exists()
+    snapshot_module._found.clear()
+    assert "edited by hand" in get_snapshot(project).asserted_file.read_text(encoding="utf-8")
+
+
+class _Existing:
+    def __init__(self, suffices: bool = True) -> None:
+        self.reasoner_suffices = suffices
+
+
+@pytest.mark.parametrize(("triples", "reason"), [
+    ({("<x>", "<p>", "<y>")}, ""),
+    ({("_:b", "<p>", "<y>")}, "the added triples hold blank nodes"),
+    ({("<x>", "<http://www.w3.org/2000/01/rdf-schema#subClassOf>", "<y>")},
+     "the added triples change the ontology's axioms"),
+    ({("<x>", "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>",
+       "<http://www.w3.org/2002/07/owl#TransitiveProperty>")}, "the added triples change the ontology's axioms"),
+    ({("<x>", "<http://www.w3.org/2002/07/owl#sameAs>", "<y>")}, "the added triples change the ontology's axioms"),
+])
+def test_what_needs_a_full_build(triples, reason):
+    assert why_not(_Existing(), triples) == reason
+    assert why_not(_Existing(suffices=False), {("<x>", "<p>", "<y>")}) == "the ontology needs owlrl"
+
+
+def test_kgtool_add_says_the_snapshot_is_ready_and_the_next_query_sees_the_merge(tmp_path):
+    project = copy_project(tmp_path / "project")
+    root = str(project.root)
+    concert = "event:2019-09-01-gate-test-friendship-concert"
+    before = run_cli("--project", root, "query", "entity-sources", "-p", "entity", concert, "--format", "csv")
+    assert "article-002" not in before.stdout
+    out = run_cli("--project", root, "add", str(CONTRIBUTIONS / "valid-concert.ttl")).stdout
+    assert "Snapshot updated in " in out and "no rebuild needed" in out
+    after = run_cli("--project", root, "query", "entity-sources", "-p", "entity", concert, "--format", "csv")
+    assert "article-002" in after.stdout
+
+
+def _index_content(index) -> tuple[dict, set, int]:
+    subjects = [s for (s,) in index.connection.execute("SELECT subject FROM subjects") if s.startswith("<")]
+    lines = {s: {line for line in index.lines({s}).split(b"\n") if b"_:" not in line} for s in subjects}
+    names = set(index.connection.execute("SELECT name, subject FROM n.names"))
+    count = index.connection.execute("SELECT COUNT(*) FROM n.names").fetchone()[0]
+    return lines, names, count
+
+
+def test_the_gate_index_is_extended_to_what_a_build_gives(tmp_path, monkeypatch):
+    from kgtool.gate_index import GateIndex
+
+    project = copy_project(tmp_path / "project")
+    GateIndex.open(get_snapshot(project))  # the check of the first merge builds it anyway
+    for name in ("valid-visit-and-person.ttl", "valid-context-duplicate-label.ttl"):
+        outcome = add_contribution(project, CONTRIBUTIONS / name)
+        assert isinstance(outcome.snapshot, Extended), outcome.snapshot
+        index = GateIndex.open(outcome.snapshot.snapshot)
+        assert not index.built_now, "the merge should have extended the old index"
+    with monkeypatch.context() as patch:
+        patch.setenv("KGTOOL_CACHE_DIR", str(tmp_path / "full"))
+        built = GateIndex.open(get_snapshot(project))
+        assert built.built_now
+        expected = _index_content(built)
+    snapshot_module._found.clear()
+    got = _index_content(index)
+    assert got[0] == expected[0] and got[1:] == expected[1:]
+    assert any("gate-test-visitor" in s for s in got[0])
+
+
+def test_a_snapshot_found_in_the_cache_is_used_and_its_index_not_extended(tmp_path):
+    """The merged data's snapshot may be there already, built from scratch (its lines in another order):
+    then the merge uses it, and leaves its gate index to be built from its own file."""
+    from kgtool import closure, gate_index
+    from kgtool.gate_index import GateIndex
+
+    project = copy_project(tmp_path / "project")
+    texts = {path: path.read_bytes() for path in project.data_dir.glob("*.ttl")}
+    GateIndex.open(get_snapshot(project))
+    first = add_contribution(project, CONTRIBUTIONS / "valid-concert.ttl").snapshot
+    assert isinstance(first, Extended) and first.made
+    for name in (first.snapshot.path.name, gate_index.entry_name(first.snapshot)):  # as if built by a query
+        shutil.rmtree(closure.cache_dir() / name)
+    snapshot_module._found.clear()
+    rebuilt = get_snapshot(project)
+    assert "extended_from" not in rebuilt.meta
+    for path, data in texts.items():  # back to the data before, whose snapshot and index are still cached
+        path.write_bytes(data)
+    snapshot_module._found.clear()
+    outcome = add_contribution(project, CONTRIBUTIONS / "valid-concert.ttl")
+    assert isinstance(outcome.snapshot, Extended) and not outcome.snapshot.made
+    assert outcome.snapshot.snapshot.path == rebuilt.path
+    assert "was in the cache already" in outcome.summary
+    assert GateIndex.open(rebuilt).built_now
