@@ -2,6 +2,11 @@
 
     python benchmarks/after_add.py benchmarks/out/1e6              # one round
     python benchmarks/after_add.py benchmarks/out/1e6 --rounds 2
+    python benchmarks/after_add.py benchmarks/out/1e6 --by-hand    # the contribution copied into data/
+
+With ``--by-hand`` the contribution is not merged but copied into ``data/`` as a file of its own, as an
+edit by hand or a pull would add it; the query after it then makes the new snapshot from the cached one
+(``kgtool.incremental.from_cache``).
 
 Each round copies the generated project to a temporary folder with an empty cache and checks
 ``contribution.ttl`` once (which builds the snapshot and the gate's index: not timed). Then, each a
@@ -11,7 +16,7 @@ Each round copies the generated project to a temporary folder with an empty cach
    the previous one (``kgtool.incremental``; its own time is in ``meta.json``);
 2. ``kgtool query ci-partners`` and ``kgtool validate contribution-bad.ttl`` on that snapshot;
 3. the same two commands after the snapshot and the gate's index of the merged data are removed from the
-   cache: what they cost when the merge leaves the rebuild to them (as every merge did before).
+   cache (with ``--by-hand``, every snapshot): what they cost when they build it (as before).
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ def timed(args: list[str], cwd: Path, env: dict) -> tuple[float, str]:
     return round(seconds, 2), run.stdout
 
 
-def one_round(generated: Path) -> dict:
+def one_round(generated: Path, by_hand: bool = False) -> dict:
     with tempfile.TemporaryDirectory(prefix="kgtool-after-add-") as folder:
         project, cache = Path(folder) / "project", Path(folder) / "cache"
         for part in ("ontology", "data"):
@@ -48,15 +53,19 @@ def one_round(generated: Path) -> dict:
         good, bad = str(generated / "contribution.ttl"), str(generated / "contribution-bad.ttl")
         timed(["validate", good], project, env)  # the snapshot and the gate's index of the data before
         before = {p.name for p in cache.iterdir()}
-        add, summary = timed(["add", good], project, env)
+        if by_hand:
+            shutil.copy(generated / "contribution.ttl", project / "data" / "zz-by-hand.ttl")
+            row = {"query after": timed(["query", "ci-partners"], project, env)[0]}
+        else:
+            row = dict(zip(("add", "said"), timed(["add", good], project, env), strict=True))
+            row["said"] = row["said"].strip().splitlines()[-1]
+            row["query after"] = timed(["query", "ci-partners"], project, env)[0]
         made = [p for p in cache.glob("snapshot-*") if p.name not in before]
         meta = json.loads((made[0] / "meta.json").read_text()) if made else {}
-        row = {"add": add, "snapshot made by add": meta.get("seconds"), "its phases": meta.get("phases"),
-               "said": summary.strip().splitlines()[-1],
-               "query after": timed(["query", "ci-partners"], project, env)[0],
-               "check after": timed(["validate", bad], project, env)[0]}
-        for path in cache.iterdir():  # what add made: the rebuild's turn
-            if path.name not in before and path.name.startswith(("snapshot-", "gate-index-")):
+        row |= {"new snapshot": meta.get("seconds"), "its phases": meta.get("phases"),
+                "extended": "extended_from" in meta, "check after": timed(["validate", bad], project, env)[0]}
+        for path in cache.iterdir():  # what add made (by hand: every snapshot, else it is extended again)
+            if (by_hand or path.name not in before) and path.name.startswith(("snapshot-", "gate-index-")):
                 shutil.rmtree(path)
         row["query, rebuilding"] = timed(["query", "ci-partners"], project, env)[0]
         row["check, indexing"] = timed(["validate", bad], project, env)[0]
@@ -67,9 +76,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("project", type=Path, help="a folder made by benchmarks/generate.py")
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--by-hand", action="store_true", help="copy the contribution into data/ instead")
     args = parser.parse_args()
     for _ in range(args.rounds):
-        print(json.dumps(one_round(args.project.resolve())), flush=True)
+        print(json.dumps(one_round(args.project.resolve(), args.by_hand)), flush=True)
 
 
 if __name__ == "__main__":

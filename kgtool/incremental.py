@@ -1,36 +1,41 @@
-"""The snapshot after ``kgtool add``, made from the one before it instead of built again.
+"""A new snapshot made from an older one when the data only gained triples, instead of built again.
 
-A merge only adds triples to ``data/``. OWL RL is monotone, so the new closure is the old one plus what
-the added triples entail over it, which :func:`kgtool.context.closure_of` computes exactly (the
-contribution check's own incremental reasoning, reading the old store where a rule joins a new triple
-with older ones). So the new snapshot (:mod:`kgtool.snapshot`) is the old one with a few lines more:
+OWL RL is monotone: when triples are only added, the new closure is the old one plus what the added
+triples entail over it, which :func:`kgtool.context.closure_of` computes exactly (the contribution check's
+own incremental reasoning, reading the old store where a rule joins a new triple with older ones). So the
+new snapshot (:mod:`kgtool.snapshot`) is the old one with a few lines more:
 
 - ``store/``: a backup of the old store (hard links to its immutable tables, not a copy) with the new
-  triples loaded on top;
+  triples loaded on top, then compacted as a build leaves it;
 - ``asserted.nt`` gains the added triples at its end; ``inferred.nt`` gains the new inferences and loses
   the added triples that were inferences before (a build lists each triple in one of the two files only);
   ``exact-literals.nt`` gains those of the new triples whose literal a store normalises;
-- the gate's index (:mod:`kgtool.gate_index`), if the old snapshot had one, gains the appended lines.
+- the gate's index (:mod:`kgtool.gate_index`), if the old snapshot had one, gains the appended lines;
+- ``sources/``: the copies of the new inputs.
 
-At a million triples this takes a few seconds (most of it compacting the store, as a build does) where a
-build takes about 19 s (benchmarks/README.md), and the first command after ``kgtool add`` finds the
-snapshot ready.
+Two ways in:
 
-It is done only when the result equals what a build would give (tests compare the two, file by file and
-triple by triple), that is when
+- :func:`after_merge`: ``kgtool add`` knows what it added. The old snapshot is the check's, which must be
+  that of the data the merge started from, and the files after the merge must be that data with exactly
+  the texts the merge wrote (compared by digest: an edit by hand in between means no shortcut, so a
+  snapshot's key always says what it holds).
+- :func:`from_cache`: any other change (an edit by hand, a pull), when a snapshot builds. Each snapshot
+  keeps copies of its inputs, so the changed files are diffed against those of a cached snapshot with the
+  same ontology; the data files may only have gained triples (and new files appeared). Only for inputs of
+  8 MB or more (:data:`kgtool.snapshot.EXTEND_MIN_BYTES`): below, a build is faster than loading what this
+  needs.
 
-- the old snapshot is that of the data the merge started from, and the files after the merge are that
-  data with exactly the texts the merge wrote (compared by digest, so an edit by hand in between means no
-  shortcut: the snapshot's key says what it holds, and is never reused for other content);
-- the old closure came from :mod:`kgtool.rules`, and the added triples hold no blank node and no axiom
-  (subclass, subproperty, domain, range, a property's characteristics …): those change what every older
-  triple entails.
-
-Otherwise nothing is made here and the next command builds the snapshot as it always does.
+At a million triples either takes about 3 s (most of it compacting the store) where a build takes about
+19 s, and the gate's index 4 s more (benchmarks/README.md). It is done only when the result equals what a
+build would give (tests compare the two, file by file and quad by quad): the old closure came from
+:mod:`kgtool.rules`, and the added triples hold no blank node (whose labels no two parses share) and no
+axiom (subclass, subproperty, domain, range, a property's characteristics, ``owl:sameAs`` …: those change
+what every older triple entails). Otherwise the snapshot is built as it always was.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from pathlib import Path
@@ -40,11 +45,16 @@ from . import closure, rules
 from .snapshot import (
     NORMALISED_DATATYPES,
     SNAPSHOT_FORMAT,
+    SOURCES,
+    Moved,
     Snapshot,
     StoreWriter,
     finish_store,
     intact,
+    keep_sources,
     snapshot_key_of,
+    snapshot_salt,
+    source_name,
     write_meta,
 )
 
@@ -90,16 +100,101 @@ def after_merge(existing, before: dict[Path, str], written: dict[Path, str],
 
     def make(folder: Path) -> None:
         nonlocal counts
-        counts = extend(existing, old, folder, key, added)
+        counts = extend(existing, old, folder, key, added, keep_sources(folder, after))
 
-    folder, made = closure.folder_entry(f"snapshot-{key[:40]}", intact, make)
+    try:
+        folder, made = closure.folder_entry(f"snapshot-{key[:40]}", intact, make)
+    except Moved:
+        return "the input files changed during the merge"
     snapshot = Snapshot(folder, key)
     if made:  # a snapshot found instead was built, its lines in another order: its index is its own
-        _extend_gate_index(old, snapshot)
+        extend_gate_index(old, snapshot)
     return Extended(snapshot, *counts, round(time.perf_counter() - started, 3), made)
 
 
-def _extend_gate_index(old: Snapshot, snapshot: Snapshot) -> None:
+def from_cache(project, folder: Path, key: str, inputs: dict[str, str]) -> Snapshot | None:
+    """Make the snapshot of ``inputs`` in ``folder`` (whose ``sources/`` holds them) from a snapshot in the
+    cache whose inputs differ only in data files that gained triples (an edit by hand, a pull): the one
+    that differs in the fewest files, the most recently used first. The snapshot used, or None when none
+    fits and it must be built."""
+    parent = _parent(inputs, project)
+    if parent is None:
+        return None
+    snapshot, changed = parent
+    added: set[Triple] = set()
+    for name in changed:
+        old = _read_source(snapshot, name)
+        new = (folder / SOURCES / name).read_bytes()
+        if old is None:
+            return None
+        base = (project.root / name).resolve().as_uri()
+        before, after = _triples(old, base), _triples(new, base)
+        if before is None or after is None or not before <= after:  # a blank node, or a triple gone
+            return None
+        added |= after - before
+    if not added or len(added) > EXTEND_MAX_TRIPLES:
+        return None
+    from .context import Existing
+
+    existing = Existing(project)
+    existing.__dict__["snapshot"] = snapshot  # the check's view of the project, as of that snapshot
+    if why_not(existing, added):
+        return None
+    extend(existing, snapshot, folder, key, added, inputs)
+    return snapshot
+
+
+#: Above this many new triples a build is about as fast as reasoning about them over the store.
+EXTEND_MAX_TRIPLES = 100_000
+
+
+def _parent(inputs: dict[str, str], project) -> tuple[Snapshot, list[str]] | None:
+    ontology = source_name(project.ontology_file)
+    salt, found = snapshot_salt(), []
+    for entry in closure.cache_dir().glob("snapshot-*"):
+        try:
+            meta = json.loads((entry / "meta.json").read_bytes())
+            used = entry.stat().st_mtime
+        except (OSError, ValueError):
+            continue
+        old = meta.get("inputs") if isinstance(meta, dict) and meta.get("salt") == salt else None
+        if not isinstance(old, dict) or not old.keys() <= inputs.keys() or old.get(ontology) != inputs[ontology]:
+            continue  # another version of kgtool, a file removed, or the ontology changed: every triple may change
+        changed = sorted(name for name in inputs if old.get(name) != inputs[name])
+        if changed and intact(entry):
+            found.append((len(changed), -used, entry.name, Snapshot(entry, meta["key"]), changed))
+    for *_order, snapshot, changed in sorted(found, key=lambda row: row[:3]):
+        if closure.hold(snapshot.path):
+            return snapshot, changed
+    return None
+
+
+def _read_source(snapshot: Snapshot, name: str) -> bytes | None:
+    """The parent's copy of an input (empty if the file is new), None if it is not what its key says."""
+    expected = snapshot.meta["inputs"].get(name)
+    if expected is None:
+        return b""
+    try:
+        data = (snapshot.path / SOURCES / name).read_bytes()
+    except OSError:
+        return None
+    return data if closure.text_digest(data) == expected else None
+
+
+def _triples(data: bytes, base: str) -> set[Triple] | None:
+    """A Turtle file's triples as N-Triples terms, as a build parses them (None: it has blank nodes, whose
+    labels no two parses share, or does not parse)."""
+    import pyoxigraph as ox
+
+    try:
+        triples = {(str(t.subject), str(t.predicate), str(t.object))
+                   for t in ox.parse(data, format=ox.RdfFormat.TURTLE, base_iri=base)}
+    except (SyntaxError, ValueError):
+        return None
+    return None if any(s[0] == "_" or o[0] == "_" for s, _p, o in triples) else triples
+
+
+def extend_gate_index(old: Snapshot, snapshot: Snapshot) -> None:
     """The gate's index too, if the old snapshot had one (the next check would spend seconds on it at a
     million triples); the new ``asserted.nt`` is the old one with lines appended."""
     import contextlib
@@ -122,7 +217,8 @@ def why_not(existing, added: set[Triple]) -> str:
     return ""
 
 
-def extend(existing, old: Snapshot, folder: Path, key: str, added: set[Triple]) -> tuple[int, int]:
+def extend(existing, old: Snapshot, folder: Path, key: str, added: set[Triple],
+           inputs: dict[str, str]) -> tuple[int, int]:
     """Write the new snapshot into ``folder``: (asserted triples added, inferences added). The store is
     loaded and compacted in a second thread (pyoxigraph releases the GIL) while this one writes the files."""
     import pyoxigraph as ox
@@ -172,7 +268,7 @@ def extend(existing, old: Snapshot, folder: Path, key: str, added: set[Triple]) 
     write_meta(folder, {
         "format": SNAPSHOT_FORMAT, "key": key, "asserted": meta["asserted"] + len(new_asserted),
         "inferred": meta["inferred"] - moved + len(new_inferred), "reasoner": meta["reasoner"],
-        "seconds": round(clock[-1] - clock[0], 3), "phases": phases, "extended_from": old.key})
+        "seconds": round(clock[-1] - clock[0], 3), "phases": phases, "extended_from": old.key}, inputs)
     return len(new_asserted), len(new_inferred)
 
 

@@ -220,12 +220,12 @@ def test_data_changed_during_a_build_is_never_published_under_the_old_key(cache,
     original = places.read_bytes()
     real_build, calls = snapshot_module.build, []
 
-    def build_during_a_merge(proj, folder, key):
+    def build_during_a_merge(proj, folder, key, *rest):
         calls.append(key)
         if len(calls) == 1:  # the merge lands while the first build reads the files
             places.write_bytes(original + b'\n<https://w3id.org/kzcn/id/place/almaty> '
                                b'<http://www.w3.org/2004/02/skos/core#altLabel> "Merged Meanwhile"@en .\n')
-        return real_build(proj, folder, key)
+        return real_build(proj, folder, key, *rest)
 
     monkeypatch.setattr(snapshot_module, "build", build_during_a_merge)
     snapshot_module._found.clear()

@@ -250,3 +250,75 @@ def test_a_snapshot_found_in_the_cache_is_used_and_its_index_not_extended(tmp_pa
     assert outcome.snapshot.snapshot.path == rebuilt.path
     assert "was in the cache already" in outcome.summary
     assert GateIndex.open(rebuilt).built_now
+
+
+# ---------------------------------------------------------------- edits by hand: a snapshot extended from the cache
+@pytest.fixture
+def extend_any_size(monkeypatch):
+    """Extend from the cache whatever the inputs' size (by default only from 8 MB: below, a build is faster)."""
+    monkeypatch.setattr(snapshot_module, "EXTEND_MIN_BYTES", 0)
+
+
+def _append(path: Path, source: Path) -> None:
+    with path.open("a", encoding="utf-8") as out:
+        out.write("\n" + source.read_text(encoding="utf-8"))
+
+
+def _next(project: Project):
+    snapshot_module._found.clear()
+    return get_snapshot(project)
+
+
+def test_triples_added_by_hand_extend_the_snapshot_to_what_a_build_gives(tmp_path, monkeypatch, extend_any_size):
+    from kgtool.gate_index import GateIndex
+
+    project = copy_project(tmp_path / "project")
+    old = get_snapshot(project)
+    GateIndex.open(old)
+    _append(project.data_dir / "events.ttl", CONTRIBUTIONS / "valid-concert.ttl")  # a file that gains triples
+    shutil.copy(CONTRIBUTIONS / "valid-context-located-chain.ttl", project.data_dir / "zz-new.ttl")  # a new file
+    new = _next(project)
+    assert new.meta["extended_from"] == old.key
+    assert not GateIndex.open(new).built_now
+    made, built = content(new.path), content(full_build(project, tmp_path / "full", monkeypatch))
+    for part in built:
+        assert made[part] == built[part], f"{part} differs from a full build's"
+    # and again from that one
+    _append(project.data_dir / "zz-new.ttl", CONTRIBUTIONS / "valid-visit-and-person.ttl")
+    newer = _next(project)
+    assert newer.meta["extended_from"] == new.key
+    made, built = content(newer.path), content(full_build(project, tmp_path / "full-2", monkeypatch))
+    assert all(made[part] == built[part] for part in built)
+
+
+@pytest.mark.parametrize("change", ["a triple removed", "the ontology changed", "a blank node added",
+                                    "no copy of the inputs", "a file removed"])
+def test_what_an_extension_from_the_cache_refuses(tmp_path, extend_any_size, change):
+    project = copy_project(tmp_path / "project")
+    old = get_snapshot(project)
+    events = project.data_dir / "events.ttl"
+    _append(events, CONTRIBUTIONS / "valid-concert.ttl")
+    if change == "a triple removed":
+        text = events.read_text(encoding="utf-8")
+        line = next(line for line in text.splitlines() if "rdfs:label" in line and line.rstrip().endswith(";"))
+        events.write_text(text.replace(line + "\n", "", 1), encoding="utf-8")
+    elif change == "the ontology changed":
+        with project.ontology_file.open("a", encoding="utf-8") as out:
+            out.write("\n# a comment changes the file's digest\n")
+    elif change == "a blank node added":
+        with events.open("a", encoding="utf-8") as out:
+            out.write('\n<https://w3id.org/kzcn/id/place/almaty> <http://www.w3.org/2000/01/rdf-schema#seeAlso> '
+                      '[ <http://www.w3.org/2000/01/rdf-schema#label> "x"@en ] .\n')
+    elif change == "no copy of the inputs":
+        shutil.rmtree(old.path / "sources")
+    else:
+        (project.data_dir / "alliances.ttl").unlink()
+    new = _next(project)
+    assert new.key != old.key and "extended_from" not in new.meta
+
+
+def test_small_inputs_are_built_not_extended(tmp_path):
+    project = copy_project(tmp_path / "project")
+    get_snapshot(project)
+    _append(project.data_dir / "events.ttl", CONTRIBUTIONS / "valid-concert.ttl")
+    assert "extended_from" not in _next(project).meta
