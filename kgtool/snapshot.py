@@ -192,9 +192,7 @@ def _get_snapshot(project: Project, attempts: int = 3) -> Snapshot:
         nonlocal parent
         inputs = keep_sources(folder, digests)
         if sum(path.stat().st_size for path in digests) >= EXTEND_MIN_BYTES:
-            from .incremental import from_cache
-
-            parent = from_cache(project, folder, key, inputs)
+            parent = _extended(project, folder, key, inputs)
         if parent is None:
             build(project, folder, key, inputs)
             if snapshot_key(project) != key:  # data/ changed while it was read (a merge landed): not this key's
@@ -210,6 +208,23 @@ def _get_snapshot(project: Project, attempts: int = 3) -> Snapshot:
 
         extend_gate_index(parent, snapshot)
     return snapshot
+
+
+def _extended(project: Project, folder: Path, key: str, inputs: dict[str, str]) -> Snapshot | None:
+    """The snapshot this one was made from in ``folder`` (:func:`kgtool.incremental.from_cache`), or None
+    with ``folder`` as it was (its ``sources/`` only): a cached snapshot that cannot be read is no reason to
+    fail, the build makes the same."""
+    import shutil
+
+    from .incremental import from_cache
+
+    try:
+        return from_cache(project, folder, key, inputs)
+    except (OSError, RuntimeError, ValueError, SyntaxError, KeyError):
+        for path in folder.iterdir():
+            if path.name != SOURCES:
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+        return None
 
 
 #: Inputs at least this large (bytes) are worth extending an older snapshot (:mod:`kgtool.incremental`)

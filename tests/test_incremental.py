@@ -322,3 +322,15 @@ def test_small_inputs_are_built_not_extended(tmp_path):
     get_snapshot(project)
     _append(project.data_dir / "events.ttl", CONTRIBUTIONS / "valid-concert.ttl")
     assert "extended_from" not in _next(project).meta
+
+
+def test_a_cached_snapshot_that_cannot_be_read_means_a_build(tmp_path, monkeypatch, extend_any_size):
+    project = copy_project(tmp_path / "project")
+    old = get_snapshot(project)
+    for table in (old.path / "store").glob("*.sst"):  # damaged by a disk error, say
+        table.write_bytes(b"not a table")
+    _append(project.data_dir / "events.ttl", CONTRIBUTIONS / "valid-concert.ttl")
+    new = _next(project)
+    assert "extended_from" not in new.meta
+    made, built = content(new.path), content(full_build(project, tmp_path / "full", monkeypatch))
+    assert all(made[part] == built[part] for part in built)
