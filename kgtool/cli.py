@@ -538,11 +538,15 @@ def lint_cmd(ctx: click.Context, fmt: str) -> None:
               metavar="MB", help="Keep answers for identical requests, up to this many megabytes (0: off).")
 @click.option("--warm", is_flag=True, help="At start, compute in the background the answers the query pages "
               "show without parameters, and the timeline, so the first visitors get them from the kept answers.")
+@click.option("--reload-every", type=Seconds(min=0, max=MAX_SECONDS), default=2.0, show_default=True,
+              metavar="SECONDS", help="Check this often whether the ontology, the data or the queries changed, "
+              "and serve the new data once it is loaded (0: serve the data of the start until stopped).")
 @click.option("--no-inference", is_flag=True, help="Serve the asserted triples only.")
 @_ENGINE_OPTION
 @click.pass_context
 def serve_cmd(ctx: click.Context, host: str | None, port: int, timeout: float, max_rows: int,
-              max_concurrent: int, result_cache: int, warm: bool, no_inference: bool, engine: str | None) -> None:
+              max_concurrent: int, result_cache: int, warm: bool, reload_every: float, no_inference: bool,
+              engine: str | None) -> None:
     """Serve a read-only SPARQL endpoint (/sparql) and a web UI (/) over the graph, until Ctrl-C.
 
     \b
@@ -559,7 +563,8 @@ def serve_cmd(ctx: click.Context, host: str | None, port: int, timeout: float, m
     logging.basicConfig(level=logging.INFO, format="kgtool: %(message)s")
     config = ServerConfig(host=host or "127.0.0.1", port=port, allow_remote=host is not None, timeout=timeout,
                           max_rows=max_rows, max_concurrent=max_concurrent, inference=not no_inference,
-                          engine=engine, result_cache_bytes=result_cache << 20, warm=warm)
+                          engine=engine, result_cache_bytes=result_cache << 20, warm=warm,
+                          reload_every=reload_every)
     serve(_project(ctx), config, announce=lambda text: click.echo(f"kgtool: {text}", err=True))
 
 

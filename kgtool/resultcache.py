@@ -1,7 +1,9 @@
 """Answers the server already computed, kept in memory for the next identical request.
 
-``kgtool serve`` holds one snapshot of the graph for its whole life, so an answer depends only on what
-was asked (the function, the query text, the bound parameters, the row cap) and can never go stale.
+``kgtool serve`` holds one snapshot of the graph per cache: when the project changes it serves the new
+snapshot with a new cache (:meth:`kgtool.webapp.App.refresh`), and the store itself is part of every key.
+So an answer depends only on what was asked (the function, the query text, the bound parameters, the row
+cap) and can never go stale.
 At 1M triples a list query takes seconds; a web page visited again, or the same query sent by a second
 client, is then answered without a worker. Only successful answers are kept, within a memory budget,
 least recently used first out; an answer's memory is estimated from its pickled size (what the worker

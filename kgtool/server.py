@@ -243,6 +243,8 @@ def serve(project: Project, config: ServerConfig, announce: Callable[[str], None
     stopping = threading.Event()
     if config.warm:
         threading.Thread(target=_warm, args=(server.app, stopping, announce), daemon=True).start()
+    if config.reload_every > 0:
+        threading.Thread(target=_reload, args=(server.app, stopping, announce), daemon=True).start()
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -250,6 +252,20 @@ def serve(project: Project, config: ServerConfig, announce: Callable[[str], None
     finally:
         stopping.set()
         server.server_close()
+
+
+def _reload(app, stopping: threading.Event, announce: Callable[[str], None] | None) -> None:
+    """Serve the project's changes as they land (:meth:`kgtool.webapp.App.refresh`), warming again if asked."""
+    while not stopping.wait(app.config.reload_every):
+        try:
+            refreshed = app.refresh()
+        except Exception:  # a bug here must not stop the checks, nor the server
+            log.exception("checking the project for changes failed")
+            continue
+        if refreshed and announce:
+            announce(refreshed.message)
+        if refreshed and refreshed.served and app.config.warm:
+            _warm(app, stopping, announce)
 
 
 def _warm(app, stopping: threading.Event, announce: Callable[[str], None] | None) -> None:

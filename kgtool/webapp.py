@@ -12,8 +12,12 @@ Safety: a Host check against DNS rebinding when bound to loopback; updates answe
 :func:`kgtool.limits.run_limited`, and evaluated in a worker, so the shared graph is never used by two
 threads; HTML escaped throughout, with a Content-Security-Policy that allows no script.
 
-The graph is the snapshot opened at start, so an answer, once computed, stays right until the server
-stops: identical requests are answered from :mod:`kgtool.resultcache` without a worker or a slot.
+The graph is a snapshot of the project: an answer, once computed, stays right as long as that snapshot is
+served, so identical requests are answered from :mod:`kgtool.resultcache` without a worker or a slot.
+:meth:`App.refresh` (every two seconds, from :func:`kgtool.server.serve`) notices when the ontology, the
+data or the queries changed, opens the new snapshot beside the old one (made from it when the data only
+gained triples, :mod:`kgtool.incremental`: seconds at a million triples) and then serves it, with an empty
+result cache; until then, and if the new data does not load, the old one is served.
 """
 
 from __future__ import annotations
@@ -72,6 +76,7 @@ class ServerConfig:
     inference: bool = True
     engine: str | None = None  # None: the project's default engine ($KGTOOL_ENGINE, else oxigraph)
     warm: bool = False  # compute the canned queries' default answers at start, in the background
+    reload_every: float = 2.0  # seconds between checks that the project changed (0: serve the start's data)
 
 
 @dataclass
@@ -132,17 +137,46 @@ class App:
     """Everything but the sockets: loads the graph once, answers :class:`Request` with :class:`Response`."""
 
     def __init__(self, project: Project, config: ServerConfig) -> None:
+        self.project, self.config = project, config
+        self.signature = project_signature(project)
+        self.catalogue, self.store, self.labels = self._load()
+        self.slots = threading.BoundedSemaphore(config.max_concurrent)
+        self.results = ResultCache(config.result_cache_bytes)
+
+    def _load(self) -> tuple:
         from .run import load_catalogue, open_store
         from .web.views import label_index
 
-        self.config = config
-        self.catalogue = load_catalogue(project)
-        self.store = open_store(project, inference=config.inference, engine=config.engine)
+        catalogue = load_catalogue(self.project)
+        store = open_store(self.project, inference=self.config.inference, engine=self.config.engine)
         # Warm up in this process (lazy imports, the parser), so each forked worker starts ready.
-        self.store.query("ASK { ?s ?p ?o }")
-        self.labels: dict[str, str] = run_limited(label_index, self.store, timeout=120, max_rows=None)
-        self.slots = threading.BoundedSemaphore(config.max_concurrent)
-        self.results = ResultCache(config.result_cache_bytes)
+        store.query("ASK { ?s ?p ?o }")
+        labels: dict[str, str] = run_limited(label_index, store, timeout=120, max_rows=None)
+        return catalogue, store, labels
+
+    def refresh(self) -> Refreshed | None:
+        """Serve the project as it is now, if it changed since it was loaded: what happened, or None when
+        nothing changed. The old graph is served while the new one loads, and stays if it
+        cannot load (a syntax error mid-edit: tried again at the next change). A request under way when
+        the graph changes finishes on the old one; its answer is kept under the old store, which no later
+        request asks for."""
+        import time
+
+        signature = project_signature(self.project)
+        if signature == self.signature:
+            return None
+        started = time.perf_counter()
+        try:
+            catalogue, store, labels = self._load()
+        except KgtoolError as exc:
+            self.signature = signature
+            return Refreshed(False, f"the project changed but does not load, so the previous data is still "
+                                    f"served: {exc}")
+        self.catalogue, self.store, self.labels = catalogue, store, labels
+        self.results = ResultCache(self.config.result_cache_bytes)
+        self.signature = signature
+        return Refreshed(True, f"the project changed: now serving the new data (loaded in "
+                               f"{time.perf_counter() - started:.1f} s)")
 
     def warm(self, stopping: threading.Event | None = None) -> Warmed:
         """Compute and keep what the pages show without parameters: every canned SELECT whose parameters
@@ -346,6 +380,25 @@ class App:
             return True
         host = urllib.parse.urlsplit("//" + (host_header or "")).hostname or ""
         return host in LOOPBACK_NAMES or host == self.config.host
+
+
+class Refreshed(NamedTuple):
+    served: bool  # False: the new data did not load, the old is still served
+    message: str
+
+
+def project_signature(project: Project) -> tuple:
+    """The inputs and the queries by name, size, times and inode: any save changes it (a ctime no tool can
+    set back), and taking it costs a few stat calls."""
+    paths = [*project.source_files, *sorted(project.queries_dir.glob("*.rq"))]
+    out = []
+    for path in paths:
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        out.append((str(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
+    return tuple(out)
 
 
 def is_loopback(host: str) -> bool:
