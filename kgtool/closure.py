@@ -278,6 +278,14 @@ def hold(entry: Path) -> bool:
     return True
 
 
+def let_go(entry: Path) -> None:
+    """No longer hold a folder entry (:func:`hold`): a long-running process done with it (``kgtool serve``
+    after serving a newer snapshot for a while) lets a prune remove it."""
+    fd = _held.pop(str(entry), None)
+    if fd is not None:
+        os.close(fd)
+
+
 def remove_entry(entry: Path) -> bool:
     """Remove a cache entry unless a process holds it (False then). A folder is locked exclusively and
     renamed first, so no process can start using it while it is removed."""

@@ -107,6 +107,10 @@ def html(text: str, status: int = 200) -> Response:
     return Response(status, text.encode("utf-8"), "text/html; charset=utf-8", {"Vary": "Accept"})
 
 
+#: Seconds, beyond a query's time limit, that a snapshot no longer served stays held for requests under way.
+RETIRE_GRACE = 60.0
+
+
 @dataclass(frozen=True)
 class _Refused:
     """A kept refusal: the answer was over the row or byte cap, and would be again."""
@@ -140,6 +144,8 @@ class App:
         self.project, self.config = project, config
         self.signature = project_signature(project)
         self.catalogue, self.store, self.labels = self._load()
+        self.served = _snapshot_folder(project)
+        self.retired: list[tuple[float, Path]] = []  # snapshots served before, and since when they are not
         self.slots = threading.BoundedSemaphore(config.max_concurrent)
         self.results = ResultCache(config.result_cache_bytes)
 
@@ -162,6 +168,7 @@ class App:
         request asks for."""
         import time
 
+        self._let_go_of_retired()
         signature = project_signature(self.project)
         if signature == self.signature:
             return None
@@ -175,6 +182,9 @@ class App:
         self.catalogue, self.store, self.labels = catalogue, store, labels
         self.results = ResultCache(self.config.result_cache_bytes)
         self.signature = signature
+        folder, self.served = self.served, _snapshot_folder(self.project)
+        if folder is not None and folder != self.served:
+            self.retired.append((time.monotonic(), folder))
         return Refreshed(True, f"the project changed: now serving the new data (loaded in "
                                f"{time.perf_counter() - started:.1f} s)")
 
@@ -380,6 +390,29 @@ class App:
             return True
         host = urllib.parse.urlsplit("//" + (host_header or "")).hostname or ""
         return host in LOOPBACK_NAMES or host == self.config.host
+
+
+    def _let_go_of_retired(self) -> None:
+        """Let the cache prune a snapshot no longer served, once the requests that may still read it are
+        over (a query's time limit, and a minute to write its answer): else a server running for days of
+        merges would keep every snapshot it ever served on disk."""
+        import time
+
+        from .closure import let_go
+
+        grace = self.config.timeout + RETIRE_GRACE
+        while self.retired and time.monotonic() - self.retired[0][0] > grace:
+            let_go(self.retired.pop(0)[1])
+
+
+def _snapshot_folder(project: Project) -> Path | None:
+    """The snapshot now served (found, not built: the store was just opened from it)."""
+    from .snapshot import get_snapshot
+
+    try:
+        return get_snapshot(project).path
+    except KgtoolError:
+        return None
 
 
 class Refreshed(NamedTuple):

@@ -79,3 +79,21 @@ def test_kgtool_serve_reloads_by_itself(tmp_path):
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(10) == 0
+
+
+def test_a_snapshot_no_longer_served_is_let_go_once_its_requests_are_over(tmp_path, monkeypatch):
+    """Else a server running through days of merges would keep every snapshot it served on disk."""
+    from kgtool import closure, webapp
+
+    project = copy_project(tmp_path / "project")
+    with running_server(project) as server:
+        first = server.app.served
+        assert str(first) in closure._held
+        assert add_contribution(project, CONTRIBUTIONS / "valid-concert.ttl").merged
+        assert server.app.refresh().served
+        assert server.app.served != first
+        server.app.refresh()
+        assert str(first) in closure._held, "requests under way may still read it"
+        monkeypatch.setattr(webapp, "RETIRE_GRACE", -server.app.config.timeout)
+        server.app.refresh()
+        assert str(first) not in closure._held and str(server.app.served) in closure._held
