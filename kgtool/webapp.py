@@ -144,7 +144,7 @@ class App:
         self.project, self.config = project, config
         self.signature = project_signature(project)
         self.catalogue, self.store, self.labels = self._load()
-        self.served = _snapshot_folder(project)
+        self.served = _snapshot_folder(project, config.engine)
         self.retired: list[tuple[float, Path]] = []  # snapshots served before, and since when they are not
         self.slots = threading.BoundedSemaphore(config.max_concurrent)
         self.results = ResultCache(config.result_cache_bytes)
@@ -182,7 +182,7 @@ class App:
         self.catalogue, self.store, self.labels = catalogue, store, labels
         self.results = ResultCache(self.config.result_cache_bytes)
         self.signature = signature
-        folder, self.served = self.served, _snapshot_folder(self.project)
+        folder, self.served = self.served, _snapshot_folder(self.project, self.config.engine)
         if folder is not None and folder != self.served:
             self.retired.append((time.monotonic(), folder))
         return Refreshed(True, f"the project changed: now serving the new data (loaded in "
@@ -405,10 +405,14 @@ class App:
             let_go(self.retired.pop(0)[1])
 
 
-def _snapshot_folder(project: Project) -> Path | None:
-    """The snapshot now served (found, not built: the store was just opened from it)."""
+def _snapshot_folder(project: Project, engine: str | None) -> Path | None:
+    """The snapshot now served (found, not built: the store was just opened from it); None on the rdflib
+    engine, which holds its graph in memory."""
+    from .run import check_engine, default_engine
     from .snapshot import get_snapshot
 
+    if check_engine(engine or default_engine()) != "oxigraph":
+        return None
     try:
         return get_snapshot(project).path
     except KgtoolError:

@@ -97,3 +97,12 @@ def test_a_snapshot_no_longer_served_is_let_go_once_its_requests_are_over(tmp_pa
         monkeypatch.setattr(webapp, "RETIRE_GRACE", -server.app.config.timeout)
         server.app.refresh()
         assert str(first) not in closure._held and str(server.app.served) in closure._held
+
+
+def test_the_rdflib_engine_reloads_too_and_builds_no_snapshot_for_it(tmp_path):
+    project = copy_project(tmp_path / "project")
+    with running_server(project, engine="rdflib") as server:
+        assert server.app.served is None
+        assert add_contribution(project, CONTRIBUTIONS / "valid-concert.ttl").merged
+        assert server.app.refresh().served
+        assert asks(server.url)
