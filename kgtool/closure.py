@@ -75,9 +75,14 @@ def key_of(digests: dict[Path, str], salt: str = "") -> str:
     """:func:`inputs_key` from the files' digests: what a writer that knows the bytes it wrote can predict."""
     digest = sha256(f"{CACHE_FORMAT}|{__version__}|{salt}".encode())
     for path in sorted(digests, key=lambda p: (p.parent.name, p.name)):
-        digest.update(f"\0{path.parent.name}/{path.name}\0".encode())
+        digest.update(f"\0{input_name(path)}\0".encode())
         digest.update(digests[path].encode())
     return digest.hexdigest()
+
+
+def input_name(path: Path) -> str:
+    """An input file as keys name it, ``folder/file``: independent of where the project lives."""
+    return f"{path.parent.name}/{path.name}"
 
 
 def code_digest(*modules: str) -> str:

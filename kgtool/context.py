@@ -72,10 +72,19 @@ class Existing:
     digests under its lock then checks again rather than trusting a stale check.
     """
 
-    def __init__(self, project: Project) -> None:
+    def __init__(self, project: Project, snapshot=None) -> None:
+        """``snapshot``: read this one (:mod:`kgtool.incremental` reasons over an older one) instead of the
+        project's as it is now."""
         self.project = project
         self.digest = project_digest(project)
         self.digest_of_ontology = inputs_key([project.ontology_file], salt="ontology-closure")
+        if snapshot is not None:
+            self.__dict__["snapshot"] = snapshot
+
+    @property
+    def snapshot_read(self) -> bool:
+        """Whether the snapshot was read (asking for it now may build the snapshot of newer data)."""
+        return "snapshot" in self.__dict__
 
     # ------------------------------------------------------------------ the snapshot
     @cached_property

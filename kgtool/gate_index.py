@@ -109,15 +109,13 @@ def entry_name(snapshot) -> str:
     return f"gate-index-{digest[:40]}"
 
 
-def extend(old_snapshot, snapshot, start: int) -> bool:
+def extend(old_snapshot, snapshot, start: int) -> None:
     """The index of ``snapshot``, from that of ``old_snapshot`` when its ``asserted.nt`` is the old one's
     with lines appended from byte ``start`` (:mod:`kgtool.incremental`): the old lines keep their offsets,
-    so only the new lines are read. False when the old snapshot has no index (the next check builds one)."""
+    so only the new lines are read. Nothing when the old snapshot has no index (the next check builds one)."""
     old = closure.cache_dir() / entry_name(old_snapshot)
-    if not (_complete(old) and closure.hold(old)):
-        return False
-    closure.folder_entry(entry_name(snapshot), _complete, lambda folder: _extend(old, folder, snapshot, start))
-    return True
+    if _complete(old) and closure.hold(old):
+        closure.folder_entry(entry_name(snapshot), _complete, lambda folder: _extend(old, folder, snapshot, start))
 
 
 def _extend(old: Path, built: Path, snapshot, start: int) -> None:

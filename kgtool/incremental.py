@@ -54,7 +54,6 @@ from .snapshot import (
     keep_sources,
     snapshot_key_of,
     snapshot_salt,
-    source_name,
     write_meta,
 )
 
@@ -82,7 +81,7 @@ def after_merge(existing, before: dict[Path, str], written: dict[Path, str],
     module docstring)."""
     started = time.perf_counter()
     project = existing.project
-    if "snapshot" not in vars(existing):  # asking now would build the snapshot of the merged data
+    if not existing.snapshot_read:  # asking now would build the snapshot of the merged data
         return "the check read no snapshot"
     old: Snapshot = existing.snapshot
     if snapshot_key_of(before) != old.key:
@@ -136,8 +135,7 @@ def from_cache(project, folder: Path, key: str, inputs: dict[str, str]) -> Snaps
         return None
     from .context import Existing
 
-    existing = Existing(project)
-    existing.__dict__["snapshot"] = snapshot  # the check's view of the project, as of that snapshot
+    existing = Existing(project, snapshot)  # the check's view of the project, as of that snapshot
     if why_not(existing, added):
         return None
     extend(existing, snapshot, folder, key, added, inputs)
@@ -149,7 +147,7 @@ EXTEND_MAX_TRIPLES = 100_000
 
 
 def _parent(inputs: dict[str, str], project) -> tuple[Snapshot, list[str]] | None:
-    ontology = source_name(project.ontology_file)
+    ontology = closure.input_name(project.ontology_file)
     salt, found = snapshot_salt(), []
     for entry in closure.cache_dir().glob("snapshot-*"):
         try:

@@ -45,15 +45,20 @@ def open_store(project: Project, inference: bool = True, engine: str | None = No
     engine = check_engine(engine or default_engine())
     if engine == "oxigraph":
         from .snapshot import get_snapshot
-        from .store import OxigraphStore
 
-        snapshot = get_snapshot(project)
-        return OxigraphStore(snapshot.open(inference), snapshot.graphs(inference), snapshot.exact_literals_file)
+        return snapshot_store(get_snapshot(project), inference)
     from .graphs import load_graphs
     from .store import RdflibStore, quiet_rdflib_logs
 
     quiet_rdflib_logs()  # before parsing: an ill-typed literal in data/ would log a traceback
     return RdflibStore(load_graphs(project, inference=inference).union())
+
+
+def snapshot_store(snapshot, inference: bool = True) -> Store:
+    """The Oxigraph store of a snapshot (:mod:`kgtool.snapshot`), as :func:`open_store` gives it."""
+    from .store import OxigraphStore
+
+    return OxigraphStore(snapshot.open(inference), snapshot.graphs(inference), snapshot.exact_literals_file)
 
 
 class _CachedCatalogue(Catalogue):

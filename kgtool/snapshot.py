@@ -222,8 +222,10 @@ def _extended(project: Project, folder: Path, key: str, inputs: dict[str, str]) 
         return from_cache(project, folder, key, inputs)
     except (OSError, RuntimeError, ValueError, SyntaxError, KeyError):
         for path in folder.iterdir():
-            if path.name != SOURCES:
-                shutil.rmtree(path) if path.is_dir() else path.unlink()
+            if path.is_dir() and path.name != SOURCES:
+                shutil.rmtree(path)
+            elif not path.is_dir():
+                path.unlink()
         return None
 
 
@@ -238,10 +240,6 @@ class Moved(Exception):
     """The inputs changed while a build read them."""
 
 
-def source_name(path: Path) -> str:
-    return f"{path.parent.name}/{path.name}"
-
-
 def keep_sources(folder: Path, digests: dict[Path, str]) -> dict[str, str]:
     """Copy the input files into the snapshot (``sources/``), each checked against the digest the key was
     made of (:class:`Moved` if it changed since): what a later snapshot diffs its inputs against to extend
@@ -251,10 +249,10 @@ def keep_sources(folder: Path, digests: dict[Path, str]) -> dict[str, str]:
         data = path.read_bytes()
         if closure.text_digest(data) != digest:
             raise Moved
-        target = folder / SOURCES / source_name(path)
+        target = folder / SOURCES / closure.input_name(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-        inputs[source_name(path)] = digest
+        inputs[closure.input_name(path)] = digest
     return inputs
 
 

@@ -143,22 +143,29 @@ class App:
     def __init__(self, project: Project, config: ServerConfig) -> None:
         self.project, self.config = project, config
         self.signature = project_signature(project)
-        self.catalogue, self.store, self.labels = self._load()
-        self.served = _snapshot_folder(project, config.engine)
+        self.catalogue, self.store, self.labels, self.served = self._load()
         self.retired: list[tuple[float, Path]] = []  # snapshots served before, and since when they are not
         self.slots = threading.BoundedSemaphore(config.max_concurrent)
         self.results = ResultCache(config.result_cache_bytes)
 
     def _load(self) -> tuple:
-        from .run import load_catalogue, open_store
+        """The catalogue, the store, the labels the pages show, and the snapshot folder the store was opened
+        from (None on the rdflib engine, which holds its graph in memory)."""
+        from .run import check_engine, default_engine, load_catalogue, open_store, snapshot_store
+        from .snapshot import get_snapshot
         from .web.views import label_index
 
         catalogue = load_catalogue(self.project)
-        store = open_store(self.project, inference=self.config.inference, engine=self.config.engine)
+        folder = None
+        if check_engine(self.config.engine or default_engine()) == "oxigraph":
+            snapshot = get_snapshot(self.project)
+            store, folder = snapshot_store(snapshot, self.config.inference), snapshot.path
+        else:
+            store = open_store(self.project, inference=self.config.inference, engine=self.config.engine)
         # Warm up in this process (lazy imports, the parser), so each forked worker starts ready.
         store.query("ASK { ?s ?p ?o }")
         labels: dict[str, str] = run_limited(label_index, store, timeout=120, max_rows=None)
-        return catalogue, store, labels
+        return catalogue, store, labels, folder
 
     def refresh(self) -> Refreshed | None:
         """Serve the project as it is now, if it changed since it was loaded: what happened, or None when
@@ -174,17 +181,16 @@ class App:
             return None
         started = time.perf_counter()
         try:
-            catalogue, store, labels = self._load()
+            catalogue, store, labels, folder = self._load()
         except KgtoolError as exc:
             self.signature = signature
             return Refreshed(False, f"the project changed but does not load, so the previous data is still "
                                     f"served: {exc}")
-        self.catalogue, self.store, self.labels = catalogue, store, labels
+        if self.served is not None and self.served != folder:
+            self.retired.append((time.monotonic(), self.served))
+        self.catalogue, self.store, self.labels, self.served = catalogue, store, labels, folder
         self.results = ResultCache(self.config.result_cache_bytes)
         self.signature = signature
-        folder, self.served = self.served, _snapshot_folder(self.project, self.config.engine)
-        if folder is not None and folder != self.served:
-            self.retired.append((time.monotonic(), folder))
         return Refreshed(True, f"the project changed: now serving the new data (loaded in "
                                f"{time.perf_counter() - started:.1f} s)")
 
@@ -403,20 +409,6 @@ class App:
         grace = self.config.timeout + RETIRE_GRACE
         while self.retired and time.monotonic() - self.retired[0][0] > grace:
             let_go(self.retired.pop(0)[1])
-
-
-def _snapshot_folder(project: Project, engine: str | None) -> Path | None:
-    """The snapshot now served (found, not built: the store was just opened from it); None on the rdflib
-    engine, which holds its graph in memory."""
-    from .run import check_engine, default_engine
-    from .snapshot import get_snapshot
-
-    if check_engine(engine or default_engine()) != "oxigraph":
-        return None
-    try:
-        return get_snapshot(project).path
-    except KgtoolError:
-        return None
 
 
 class Refreshed(NamedTuple):
