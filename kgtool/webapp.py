@@ -158,7 +158,8 @@ class App:
         catalogue = load_catalogue(self.project)
         folder = None
         if check_engine(self.config.engine or default_engine()) == "oxigraph":
-            snapshot = get_snapshot(self.project)
+            _build_apart(self.project)
+            snapshot = get_snapshot(self.project)  # found (or, where the other process could not, built)
             store, folder = snapshot_store(snapshot, self.config.inference), snapshot.path
         else:
             store = open_store(self.project, inference=self.config.inference, engine=self.config.engine)
@@ -409,6 +410,23 @@ class App:
         grace = self.config.timeout + RETIRE_GRACE
         while self.retired and time.monotonic() - self.retired[0][0] > grace:
             let_go(self.retired.pop(0)[1])
+
+
+def _build_apart(project: Project) -> None:
+    """Build (or extend) the snapshot in a process of its own, never in the server's: the server forks a
+    worker per query, and a process that has opened a RocksDB store for writing (a build, even one that
+    then fails on a syntax error) keeps that library's background threads, whose locks a forked child may
+    inherit held; the worker then hangs until its time limit (seen in CI, after a reload of data that did
+    not load). A build that fails raises its message."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "kgtool", "--project", str(project.root), "cache", "build"],
+                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                          check=False)
+    if done.returncode:
+        lines = [line for line in done.stderr.splitlines() if line.strip()] or [f"exit {done.returncode}"]
+        raise KgtoolError(lines[0].removeprefix("kgtool: error: "))
 
 
 class Refreshed(NamedTuple):
