@@ -182,15 +182,26 @@ class OxBase:
         return exact_objects(found, self.exact[s, p]) if (s, p) in self.exact else found
 
     def subjects(self, p: str, o: str) -> set[str]:
+        return set(self.subjects_of(p, o))
+
+    def subjects_of(self, p: str, o: str):
+        """The subjects, one at a time (the first alone is cheap where thousands point to ``o``)."""
         if p[0] != "<":
-            return set()
-        return {str(q.subject) for q in self.quads(None, to_term(p), to_term(o))}
+            return iter(())
+        return (str(q.subject) for q in self.quads(None, to_term(p), to_term(o)))
 
     def about(self, term: str) -> set[tuple[str, str, str]]:
         node = to_term(term)
-        found = set()
         patterns = [(None, None, node)] + ([(node, None, None)] if term[0] != '"' else [])
         patterns += [(None, node, None)] if term[0] == "<" else []
+        return self._triples(patterns)
+
+    def outgoing(self, term: str) -> set[tuple[str, str, str]]:
+        """The triples whose subject is ``term``."""
+        return self._triples([(to_term(term), None, None)]) if term[0] != '"' else set()
+
+    def _triples(self, patterns: list) -> set[tuple[str, str, str]]:
+        found = set()
         for pattern in patterns:
             found |= {(str(q.subject), str(q.predicate), str(q.object)) for q in self.quads(*pattern)}
         pairs = {(s, p) for s, p, _o in found if (s, p) in self.exact}

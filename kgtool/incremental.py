@@ -1,16 +1,21 @@
-"""A new snapshot made from an older one when the data only gained triples, instead of built again.
+"""A new snapshot made from an older one when the data changed, instead of built again.
 
-OWL RL is monotone: when triples are only added, the new closure is the old one plus what the added
-triples entail over it, which :func:`kgtool.context.closure_of` computes exactly (the contribution check's
-own incremental reasoning, reading the old store where a rule joins a new triple with older ones). So the
-new snapshot (:mod:`kgtool.snapshot`) is the old one with a few lines more:
+When triples are only added, the new closure is the old one plus what the added triples entail over it
+(OWL RL is monotone), which :func:`kgtool.context.closure_of` computes exactly: the contribution check's
+own incremental reasoning, reading the old store where a rule joins a new triple with older ones. When
+triples are removed too, the closure is updated by delete and rederive (DRed: :func:`kgtool.rules.overdeleted`
+takes out everything a removed triple helped derive, :func:`kgtool.rules.rederived` puts back what still
+follows, with what the added triples entail). So the new snapshot (:mod:`kgtool.snapshot`) is the old one
+with a few lines more or fewer:
 
-- ``store/``: a backup of the old store (hard links to its immutable tables, not a copy) with the new
-  triples loaded on top, then compacted as a build leaves it;
-- ``asserted.nt`` gains the added triples at its end; ``inferred.nt`` gains the new inferences and loses
-  the added triples that were inferences before (a build lists each triple in one of the two files only);
-  ``exact-literals.nt`` gains those of the new triples whose literal a store normalises;
-- the gate's index (:mod:`kgtool.gate_index`), if the old snapshot had one, gains the appended lines;
+- ``store/``: a backup of the old store (hard links to its immutable tables, not a copy) with the triples
+  that are gone taken out and the new ones loaded, then compacted as a build leaves it;
+- ``asserted.nt`` loses the removed triples and gains the added ones at its end; ``inferred.nt`` loses the
+  inferences that are gone and the added triples that were inferences before (a build lists each triple
+  in one of the two files only), and gains the new inferences (a removed triple that still follows among
+  them); ``exact-literals.nt`` follows, for the triples whose literal a store normalises;
+- the gate's index (:mod:`kgtool.gate_index`), if the old snapshot had one and nothing was removed, gains
+  the appended lines (with lines removed, the next check builds it);
 - ``sources/``: the copies of the new inputs.
 
 Two ways in:
@@ -20,23 +25,26 @@ Two ways in:
   the texts the merge wrote (compared by digest: an edit by hand in between means no shortcut, so a
   snapshot's key always says what it holds).
 - :func:`from_cache`: any other change (an edit by hand, a pull), when a snapshot builds. Each snapshot
-  keeps copies of its inputs, so the changed files are diffed against those of a cached snapshot with the
-  same ontology; the data files may only have gained triples (and new files appeared). Only for inputs of
-  8 MB or more (:data:`kgtool.snapshot.EXTEND_MIN_BYTES`): below, a build is faster than loading what this
-  needs.
+  keeps copies of its inputs, so the changed data files (new and deleted ones included) are diffed, triple
+  by triple, against those of a cached snapshot with the same ontology. A triple removed from one file
+  but still written in another stays asserted (the other files are read only when the parent's build
+  counted a triple written twice). Only for inputs of 8 MB or more
+  (:data:`kgtool.snapshot.EXTEND_MIN_BYTES`): below, a build is faster than loading what this needs.
 
-At a million triples either takes about 3 s (most of it compacting the store) where a build takes about
-19 s, and the gate's index 4 s more (benchmarks/README.md). It is done only when the result equals what a
-build would give (tests compare the two, file by file and quad by quad): the old closure came from
-:mod:`kgtool.rules`, and the added triples hold no blank node (whose labels no two parses share) and no
-axiom (subclass, subproperty, domain, range, a property's characteristics, ``owl:sameAs`` …: those change
-what every older triple entails). Otherwise the snapshot is built as it always was.
+At a million triples an addition takes about 3 s (most of it compacting the store) where a build takes
+about 19 s, and the gate's index 4 s more; 500 triples removed and 500 changed, about 10 s against 30 s
+on a slower day (benchmarks/README.md). It is done only when the result equals what a build would give
+(tests compare the two, file by file and quad by quad): the old closure came from :mod:`kgtool.rules`,
+the changed triples hold no blank node (whose labels no two parses share) and no axiom (subclass,
+subproperty, domain, range, a property's characteristics, ``owl:sameAs`` …: those change what every older
+triple entails), and for a removal the data holds no ``owl:sameAs`` (DRed here has no equality rules) and
+no other typed value of the same subject and property (the store keeps ``"1"^^xsd:positiveInteger`` and
+``"01"^^xsd:integer`` as one). Otherwise the snapshot is built as it always was.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from pathlib import Path
 from typing import NamedTuple
@@ -113,33 +121,48 @@ def after_merge(existing, before: dict[Path, str], written: dict[Path, str],
 
 def from_cache(project, folder: Path, key: str, inputs: dict[str, str]) -> Snapshot | None:
     """Make the snapshot of ``inputs`` in ``folder`` (whose ``sources/`` holds them) from a snapshot in the
-    cache whose inputs differ only in data files that gained triples (an edit by hand, a pull): the one
-    that differs in the fewest files, the most recently used first. The snapshot used, or None when none
-    fits and it must be built."""
+    cache whose inputs differ only in data files (an edit by hand, a pull): the one that differs in the
+    fewest files, the most recently used first. The snapshot used, or None when none fits and it must be
+    built. Raises :class:`NotExact` when the reasoning shows that only a build gives the exact result."""
     parent = _parent(inputs, project)
     if parent is None:
         return None
     snapshot, changed = parent
     added: set[Triple] = set()
+    removed: set[Triple] = set()
     for name in changed:
         old = _read_source(snapshot, name)
-        new = (folder / SOURCES / name).read_bytes()
+        new = (folder / SOURCES / name).read_bytes() if name in inputs else b""
         if old is None:
             return None
         base = (project.root / name).resolve().as_uri()
-        before, after = _triples(old, base), _triples(new, base)
-        if before is None or after is None or not before <= after:  # a blank node, or a triple gone
+        before, after = _statements(old, base), _statements(new, base)
+        if before is None or after is None:
             return None
-        added |= after - before
-    if not added or len(added) > EXTEND_MAX_TRIPLES:
+        more, less = _terms(after - before), _terms(before - after)
+        if more is None or less is None:
+            return None
+        added |= more
+        removed |= less
+    moved = added & removed  # from one file to another
+    added -= moved
+    removed -= moved
+    if removed and snapshot.meta.get("repeats", True):  # a triple written in two files is still asserted
+        removed -= _written_in(snapshot, [name for name in snapshot.meta["inputs"] if name not in changed],
+                               removed, project)
+    if len(added) + len(removed) > EXTEND_MAX_TRIPLES:  # none at all (a comment edited) is a copy
         return None
     from .context import Existing
 
     existing = Existing(project, snapshot)  # the check's view of the project, as of that snapshot
-    if why_not(existing, added):
+    if why_not(existing, added | removed) or (removed and why_not_retract(existing, removed)):
         return None
-    extend(existing, snapshot, folder, key, added, inputs)
+    extend(existing, snapshot, folder, key, added, inputs, removed)
     return snapshot
+
+
+class NotExact(Exception):
+    """The change turned out to need a full build (found while reasoning, before anything is written)."""
 
 
 #: Above this many new triples a build is about as fast as reasoning about them over the store.
@@ -156,9 +179,9 @@ def _parent(inputs: dict[str, str], project) -> tuple[Snapshot, list[str]] | Non
         except (OSError, ValueError):
             continue
         old = meta.get("inputs") if isinstance(meta, dict) and meta.get("salt") == salt else None
-        if not isinstance(old, dict) or not old.keys() <= inputs.keys() or old.get(ontology) != inputs[ontology]:
-            continue  # another version of kgtool, a file removed, or the ontology changed: every triple may change
-        changed = sorted(name for name in inputs if old.get(name) != inputs[name])
+        if not isinstance(old, dict) or old.get(ontology) != inputs[ontology]:
+            continue  # another version of kgtool, or the ontology changed: every triple may change
+        changed = sorted(name for name in inputs.keys() | old.keys() if old.get(name) != inputs.get(name))
         if changed and intact(entry):
             found.append((len(changed), -used, entry.name, Snapshot(entry, meta["key"]), changed))
     for *_order, snapshot, changed in sorted(found, key=lambda row: row[:3]):
@@ -179,16 +202,41 @@ def _read_source(snapshot: Snapshot, name: str) -> bytes | None:
     return data if closure.text_digest(data) == expected else None
 
 
-def _triples(data: bytes, base: str) -> set[Triple] | None:
-    """A Turtle file's triples as N-Triples terms, as a build parses them (None: it has blank nodes, whose
-    labels no two parses share, or does not parse)."""
+def _written_in(snapshot: Snapshot, names: list[str], triples: set[Triple], project) -> set[Triple]:
+    """Those of ``triples`` that the parent's copies of these inputs hold (about 2 s at a million triples:
+    only read when the parent's inputs had a triple twice, which its build counts)."""
+    import pyoxigraph as ox
+
+    subjects = {s[1:-1] for s, _p, _o in triples}
+    found = set()
+    for name in names:
+        base = (project.root / name).resolve().as_uri()
+        for t in ox.parse(path=str(snapshot.path / SOURCES / name), format=ox.RdfFormat.TURTLE, base_iri=base):
+            if isinstance(t.subject, ox.NamedNode) and t.subject.value in subjects:
+                triple = (str(t.subject), str(t.predicate), str(t.object))
+                if triple in triples:
+                    found.add(triple)
+    return found
+
+
+def _statements(data: bytes, base: str) -> set[str] | None:
+    """A Turtle file's triples, each as one N-Triples statement without its final dot (None: it does not
+    parse). Diffed as such, then split into terms (:func:`_terms`): a third of the strings to make."""
     import pyoxigraph as ox
 
     try:
-        triples = {(str(t.subject), str(t.predicate), str(t.object))
-                   for t in ox.parse(data, format=ox.RdfFormat.TURTLE, base_iri=base)}
+        return {str(t) for t in ox.parse(data, format=ox.RdfFormat.TURTLE, base_iri=base)}
     except (SyntaxError, ValueError):
         return None
+
+
+def _terms(statements: set[str]) -> set[Triple] | None:
+    """The triples as N-Triples terms, as a build parses them (None: one holds a blank node, whose labels no
+    two parses share)."""
+    import pyoxigraph as ox
+
+    text = "".join(f"{statement} .\n" for statement in statements).encode("utf-8")
+    triples = {(str(t.subject), str(t.predicate), str(t.object)) for t in ox.parse(text, format=ox.RdfFormat.N_TRIPLES)}
     return None if any(s[0] == "_" or o[0] == "_" for s, _p, o in triples) else triples
 
 
@@ -200,6 +248,8 @@ def extend_gate_index(old: Snapshot, snapshot: Snapshot) -> None:
 
     from . import gate_index
 
+    if snapshot.meta.get("removed"):  # lines were taken out, the old offsets do not hold: the next check builds it
+        return
     with contextlib.suppress(OSError, sqlite3.Error):  # the next check builds it
         gate_index.extend(old, snapshot, old.asserted_file.stat().st_size)
 
@@ -215,10 +265,32 @@ def why_not(existing, added: set[Triple]) -> str:
     return ""
 
 
+def why_not_retract(existing, removed: set[Triple]) -> str:
+    """Why removing these triples needs a full build (empty: it does not)."""
+    from .fastvalidate import to_term
+
+    store = existing.store
+    if next(iter(store.quads_for_pattern(None, to_term(_SAME_AS), None)), None) is not None:
+        return "the data holds owl:sameAs"  # DRed here has no equality rules
+    for s, p, o in removed:
+        if o[0] == '"' and "^^" in o and not o.endswith(_STRING):
+            # the store keeps "1"^^xsd:positiveInteger and "01"^^xsd:integer as one value: removing one
+            # of several typed values could take another's along
+            literals = [q for q in store.quads_for_pattern(to_term(s), to_term(p), None)
+                        if type(q.object).__name__ == "Literal"]
+            if len(literals) > 1:
+                return "a typed value was removed beside others of the same property"
+    return ""
+
+
 def extend(existing, old: Snapshot, folder: Path, key: str, added: set[Triple],
-           inputs: dict[str, str]) -> tuple[int, int]:
+           inputs: dict[str, str], removed: set[Triple] = frozenset()) -> tuple[int, int]:
     """Write the new snapshot into ``folder``: (asserted triples added, inferences added). The store is
-    loaded and compacted in a second thread (pyoxigraph releases the GIL) while this one writes the files."""
+    loaded and compacted in a second thread (pyoxigraph releases the GIL) while this one writes the files.
+
+    With ``removed`` triples, the closure is updated by DRed (:func:`kgtool.rules.overdeleted`, then
+    :func:`kgtool.rules.rederived`): what a removed triple helped derive is taken out, unless it still
+    follows from what stays."""
     import pyoxigraph as ox
 
     from .context import closure_of
@@ -230,30 +302,47 @@ def extend(existing, old: Snapshot, folder: Path, key: str, added: set[Triple],
         return round(clock[-1] - clock[-2], 3)
 
     added_lines = {_line(t): t for t in added}
-    entailed = {_line(t): t for t in closure_of(existing, sorted(added))}
-    watched = added_lines.keys() | entailed.keys()
+    removed_lines = {_line(t) for t in removed}
+    if removed:
+        base = existing.base
+        overdeleted, tbox = rules.overdeleted(set(removed), base, existing.tbox)
+        watched = {_line(t) for t in overdeleted} | added_lines.keys()
+        asserted = _carry(old.asserted_file, folder / "asserted.nt", watched, drop=removed_lines)
+        still = {t for t in overdeleted if _line(t) in asserted.kept}
+        kept = still | added
+        found = rules.rederived(overdeleted - still, kept, rules.Without(base, overdeleted), tbox, existing.tbox)
+        entailed = {_line(t): t for t in found.inferred() - kept}
+        if any(t[1] == _SAME_AS for t in entailed.values()):
+            raise NotExact("the change entails owl:sameAs")
+        gone = {_line(t) for t in overdeleted - kept} - entailed.keys()
+    else:
+        entailed = {_line(t): t for t in closure_of(existing, sorted(added))}
+        gone = set()
+        asserted = _carry(old.asserted_file, folder / "asserted.nt", added_lines.keys(), drop=set())
     phases = {"reason": lap()}
     ox.Store.read_only(str(old.store_dir)).backup(str(folder / "store"))
     store = ox.Store(str(folder / "store"))
     writer = StoreWriter(store)
     try:
+        if gone:
+            writer.put(_remove, store, gone)
         # all of them: a triple the store has already is not stored twice
-        writer.put(store.bulk_load, input="".join(watched).encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)
+        writer.put(store.bulk_load, input="".join(added_lines.keys() | entailed.keys()).encode("utf-8"),
+                   format=ox.RdfFormat.N_TRIPLES)
         # compacted, as a build leaves it: at 1M the new triples' small tables alone made the list queries
         # a third slower (organizations 7.6 -> 10.5 s), and merges would pile them up; it takes ~3 s there
         writer.put(finish_store, store)
-        in_asserted = _carry(old.asserted_file, folder / "asserted.nt", watched, drop=set())
-        in_inferred = _carry(old.inferred_file, folder / "inferred.nt", watched, drop=added_lines.keys())
-        new_asserted = [line for line in added_lines if line not in in_asserted]
-        new_inferred = [line for line in entailed if line not in in_asserted and line not in in_inferred
+        inferred = _carry(old.inferred_file, folder / "inferred.nt", entailed.keys() | added_lines.keys() | gone,
+                          drop=added_lines.keys() | gone)
+        new_asserted = [line for line in added_lines if line not in asserted.kept]
+        new_inferred = [line for line in entailed if line not in inferred.kept and line not in asserted.kept
                         and line not in added_lines]
         _append(folder / "asserted.nt", new_asserted)
         _append(folder / "inferred.nt", new_inferred)
-        # the lines of added triples that were inferences are listed already
-        exact = [line for line in [*new_asserted, *new_inferred] if line not in in_inferred
-                 and _normalised((added_lines.get(line) or entailed[line])[2])]
-        shutil.copyfile(old.exact_literals_file, folder / "exact-literals.nt")
-        _append(folder / "exact-literals.nt", exact)
+        fresh = [line for line in [*new_asserted, *new_inferred]
+                 if _normalised((added_lines.get(line) or entailed[line])[2])]
+        exact = _carry(old.exact_literals_file, folder / "exact-literals.nt", set(fresh) | gone, drop=gone)
+        _append(folder / "exact-literals.nt", [line for line in fresh if line not in exact.kept])
         phases["files"] = lap()
     finally:
         writer.close()
@@ -262,12 +351,25 @@ def extend(existing, old: Snapshot, folder: Path, key: str, added: set[Triple],
     del store
     phases["store"] = lap()
     meta = old.meta
-    moved = len(added_lines.keys() & in_inferred)
     write_meta(folder, {
-        "format": SNAPSHOT_FORMAT, "key": key, "asserted": meta["asserted"] + len(new_asserted),
-        "inferred": meta["inferred"] - moved + len(new_inferred), "reasoner": meta["reasoner"],
-        "seconds": round(clock[-1] - clock[0], 3), "phases": phases, "extended_from": old.key}, inputs)
+        "format": SNAPSHOT_FORMAT, "key": key, "asserted": meta["asserted"] - asserted.dropped + len(new_asserted),
+        "inferred": meta["inferred"] - inferred.dropped + len(new_inferred), "reasoner": meta["reasoner"],
+        "seconds": round(clock[-1] - clock[0], 3), "phases": phases, "extended_from": old.key,
+        # a triple added that was asserted already is now written twice
+        "repeats": meta.get("repeats", True) or any(line in asserted.kept for line in added_lines),
+        "removed": asserted.dropped}, inputs)
     return len(new_asserted), len(new_inferred)
+
+
+_SAME_AS = "<http://www.w3.org/2002/07/owl#sameAs>"
+_STRING = "^^<http://www.w3.org/2001/XMLSchema#string>"
+
+
+def _remove(store, lines: set[str]) -> None:
+    import pyoxigraph as ox
+
+    for triple in ox.parse("".join(lines).encode("utf-8"), format=ox.RdfFormat.N_TRIPLES):
+        store.remove(ox.Quad(triple.subject, triple.predicate, triple.object, ox.DefaultGraph()))
 
 
 def _line(triple: Triple) -> str:
@@ -278,18 +380,22 @@ def _normalised(obj: str) -> bool:
     return obj[0] == '"' and obj.endswith(NORMALISED_DATATYPES)
 
 
-def _carry(source: Path, target: Path, watched, drop) -> set[str]:
-    """Copy an N-Triples file line by line, without the lines in ``drop``; the lines of ``watched`` it had."""
-    found: set[str] = set()
-    with source.open("r", encoding="utf-8", newline="\n") as lines, \
-            target.open("w", encoding="utf-8", newline="\n") as out:
-        for line in lines:
-            if line in watched:
-                found.add(line)
-                if line in drop:
-                    continue
-            out.write(line)
-    return found
+class Carried(NamedTuple):
+    kept: set[str]
+    dropped: int
+
+
+def _carry(source: Path, target: Path, watched, drop) -> Carried:
+    """Copy an N-Triples file (one line per triple, each once) without the lines in ``drop``: the lines of
+    ``watched`` it kept, and how many it dropped. As bytes, split and joined whole: 0.1 s a million lines."""
+    data = source.read_bytes()
+    lines = data.split(b"\n")
+    found = {line[:-1].encode("utf-8") for line in watched}.intersection(lines)
+    gone = found.intersection(line[:-1].encode("utf-8") for line in drop)
+    if gone:
+        data = b"\n".join([line for line in lines if line not in gone])
+    target.write_bytes(data)
+    return Carried({line.decode("utf-8") + "\n" for line in found - gone}, len(gone))
 
 
 def _append(path: Path, lines: list[str]) -> None:

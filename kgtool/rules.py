@@ -16,7 +16,7 @@ enumerations, keys, cardinalities) are detected by :func:`unsupported`, and the 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from operator import itemgetter
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -164,14 +164,16 @@ class Closure:
     Without ``base`` the closure of ``triples`` is computed. With ``base`` (an already closed graph, e.g. the
     cached store, offering ``has``, ``objects``, ``subjects`` and ``about``), ``triples`` are an addition to
     it and only what the addition entails beyond the base is derived: the incremental check of a
-    contribution.
+    contribution. With ``within_base`` too, the opposite: only what they entail that the base holds
+    (:func:`overdeleted`).
     """
 
     def __init__(self, triples: Iterable[Triple] = (), base=None, tbox_facts: Iterable[Triple] = (),
-                 facts: dict[str, set[tuple[str, str]]] | None = None) -> None:
+                 facts: dict[str, set[tuple[str, str]]] | None = None, within_base: bool = False) -> None:
         """``facts`` (predicate → {(subject, object)}) may be given instead of ``triples``; it is then
         taken over, not copied."""
         self.base = base
+        self.within_base = within_base
         self.facts: dict[str, set[tuple[str, str]]] = defaultdict(set)
         if facts is not None:
             self.facts.update(facts)
@@ -235,7 +237,8 @@ class Closure:
         new = set(pairs)
         new -= known
         if self.base is not None and new:
-            new = {(s, o) for s, o in new if not self.base.has(s, p, o)}
+            has, keep = self.base.has, self.within_base
+            new = {(s, o) for s, o in new if has(s, p, o) == keep}
         if not new:
             return
         known |= new
@@ -441,6 +444,71 @@ class SetBase:
 
     def about(self, term: str) -> set[Triple]:
         return self.by_term.get(term, set())
+
+    def outgoing(self, term: str) -> set[Triple]:
+        return {t for t in self.by_term.get(term, ()) if t[0] == term}
+
+    def subjects_of(self, p: str, o: str) -> Iterator[str]:
+        return iter(self.by_po.get((p, o), ()))
+
+
+class Without:
+    """A base with some of its triples taken out: the closure as DRed's second step reads it."""
+
+    def __init__(self, base, gone: set[Triple]) -> None:
+        self.base, self.gone = base, gone
+
+    def has(self, s: str, p: str, o: str) -> bool:
+        return (s, p, o) not in self.gone and self.base.has(s, p, o)
+
+    def objects(self, s: str, p: str) -> set[str]:
+        return {o for o in self.base.objects(s, p) if (s, p, o) not in self.gone}
+
+    def subjects(self, p: str, o: str) -> set[str]:
+        return {s for s in self.base.subjects(p, o) if (s, p, o) not in self.gone}
+
+    def subjects_of(self, p: str, o: str) -> Iterator[str]:
+        return (s for s in self.base.subjects_of(p, o) if (s, p, o) not in self.gone)
+
+    def about(self, term: str) -> set[Triple]:
+        return self.base.about(term) - self.gone
+
+    def outgoing(self, term: str) -> set[Triple]:
+        return self.base.outgoing(term) - self.gone
+
+
+def overdeleted(removed: set[Triple], base, tbox_facts: Iterable[Triple]) -> tuple[set[Triple], TBox]:
+    """DRed's first step (delete and rederive; Gupta, Mumick and Subrahmanian, 1993): every triple of the
+    closed ``base`` that has a derivation using a removed triple, the removed ones included, and the TBox.
+    Some of them hold still, by another derivation: :func:`rederived` finds those."""
+    closure = Closure(removed, base=base, tbox_facts=tbox_facts, within_base=True).run()
+    return set(removed) | {(s, p, o) for p, pairs in closure.derived.items() for s, o in pairs}, closure.tbox
+
+
+def rederived(gone: set[Triple], kept: set[Triple], base, tbox: TBox, tbox_facts: Iterable[Triple]) -> Closure:
+    """DRed's second step, with additions: the closure over ``base`` (the closed graph without the
+    overdeleted triples ``gone``) of ``kept`` (triples asserted still or newly) and of every triple of
+    ``base`` one rule could derive a triple of ``gone`` from. Its :meth:`Closure.inferred` is what the
+    new closure holds beyond ``base`` and the asserted triples: the triples of ``gone`` that still follow,
+    and what the additions entail. (No ``owl:sameAs``: the caller builds instead when there is one.)"""
+    # A rule's premise from the subject's triples: cax-sco, prp-dom, prp-spo, prp-trp and chains (their
+    # first step). prp-inv and prp-symp need none: the inverse of a triple in ``gone`` is in it too (the
+    # first step derived it), and comes back if it holds. prp-rng: one triple per property whose range
+    # gives a class the subject lost (a place thousands of things are located in needs one of them).
+    premises: set[Triple] = set()
+    for term in {s for s, _p, _o in gone}:
+        premises |= base.outgoing(term)
+    lost: dict[str, set[str]] = defaultdict(set)
+    for s, p, o in gone:
+        if p == TYPE:
+            lost[s].add(o)
+    giving = {q: set(classes).union(*(tbox.superclasses.get(c, ()) for c in classes))
+              for q, classes in tbox.ranges.items()}
+    for term, classes in lost.items():
+        for q, given in giving.items():
+            if given & classes and (witness := next(base.subjects_of(q, term), None)) is not None:
+                premises.add((witness, q, term))
+    return Closure([*premises, *kept], base=base, tbox_facts=tbox_facts).run()
 
 
 def _union(a: dict[str, set], b: dict[str, set]) -> dict[str, set]:

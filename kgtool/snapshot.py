@@ -216,11 +216,11 @@ def _extended(project: Project, folder: Path, key: str, inputs: dict[str, str]) 
     fail, the build makes the same."""
     import shutil
 
-    from .incremental import from_cache
+    from .incremental import NotExact, from_cache
 
     try:
         return from_cache(project, folder, key, inputs)
-    except (OSError, RuntimeError, ValueError, SyntaxError, KeyError):
+    except (OSError, RuntimeError, ValueError, SyntaxError, KeyError, NotExact):
         for path in folder.iterdir():
             if path.is_dir() and path.name != SOURCES:
                 shutil.rmtree(path)
@@ -290,7 +290,7 @@ def build(project: Project, folder: Path, key: str, inputs: dict[str, str] | Non
         writer = StoreWriter(store)
         try:
             writer.put(_load_sources, store, project.source_files)
-            facts = parse_facts(project.source_files)
+            facts, read = parse_facts(project.source_files)
             asserted = sum(map(len, facts.values()))
             phases = {"parse": lap()}
             inferred, reasoner = infer_facts(facts, project)
@@ -325,8 +325,8 @@ def build(project: Project, folder: Path, key: str, inputs: dict[str, str] | Non
         if collecting:
             gc.enable()
     write_meta(folder, {"format": SNAPSHOT_FORMAT, "key": key, "asserted": asserted, "inferred": count,
-                        "reasoner": reasoner, "seconds": round(clock[-1] - clock[0], 3), "phases": phases},
-               inputs)
+                        "reasoner": reasoner, "seconds": round(clock[-1] - clock[0], 3), "phases": phases,
+                        "repeats": read != asserted}, inputs)
 
 
 def write_meta(folder: Path, meta: dict, inputs: dict[str, str] | None = None) -> None:
@@ -423,18 +423,21 @@ def write_facts(path: Path, facts: dict[str, set[tuple[str, str]]]) -> None:
             out.write(chunk)
 
 
-def parse_facts(paths: list[Path]) -> dict[str, set[tuple[str, str]]]:
-    """The triples of the files grouped by predicate, {p: {(s, o)}}, equal terms sharing one string."""
+def parse_facts(paths: list[Path]) -> tuple[dict[str, set[tuple[str, str]]], int]:
+    """The triples of the files grouped by predicate, {p: {(s, o)}}, equal terms sharing one string; and
+    how many triples were read (more than the distinct ones when a triple is written twice)."""
     facts: dict[str, set[tuple[str, str]]] = {}
     share: dict[str, str] = {}
     intern = share.setdefault
+    read = 0
     for path in paths:
         for s, p, o in parse_file(path):
+            read += 1
             pairs = facts.get(p)
             if pairs is None:
                 pairs = facts[p] = set()
             pairs.add((intern(s, s), intern(o, o)))
-    return facts
+    return facts, read
 
 
 def parse_file(path: Path):
