@@ -130,6 +130,7 @@ def from_cache(project, folder: Path, key: str, inputs: dict[str, str]) -> Snaps
     snapshot, changed = parent
     added: set[Triple] = set()
     removed: set[Triple] = set()
+    twice = False
     for name in changed:
         old = _read_source(snapshot, name)
         new = (folder / SOURCES / name).read_bytes() if name in inputs else b""
@@ -142,6 +143,7 @@ def from_cache(project, folder: Path, key: str, inputs: dict[str, str]) -> Snaps
         more, less = _terms(after - before), _terms(before - after)
         if more is None or less is None:
             return None
+        twice = twice or not more.isdisjoint(added)  # written in two files at once
         added |= more
         removed |= less
     moved = added & removed  # from one file to another
@@ -157,7 +159,7 @@ def from_cache(project, folder: Path, key: str, inputs: dict[str, str]) -> Snaps
     existing = Existing(project, snapshot)  # the check's view of the project, as of that snapshot
     if why_not(existing, added | removed) or (removed and why_not_retract(existing, removed)):
         return None
-    extend(existing, snapshot, folder, key, added, inputs, removed)
+    extend(existing, snapshot, folder, key, added, inputs, removed, twice)
     return snapshot
 
 
@@ -283,14 +285,15 @@ def why_not_retract(existing, removed: set[Triple]) -> str:
     return ""
 
 
-def extend(existing, old: Snapshot, folder: Path, key: str, added: set[Triple],
-           inputs: dict[str, str], removed: set[Triple] = frozenset()) -> tuple[int, int]:
+def extend(existing, old: Snapshot, folder: Path, key: str, added: set[Triple], inputs: dict[str, str],
+           removed: set[Triple] = frozenset(), twice: bool = False) -> tuple[int, int]:
     """Write the new snapshot into ``folder``: (asserted triples added, inferences added). The store is
     loaded and compacted in a second thread (pyoxigraph releases the GIL) while this one writes the files.
 
     With ``removed`` triples, the closure is updated by DRed (:func:`kgtool.rules.overdeleted`, then
     :func:`kgtool.rules.rederived`): what a removed triple helped derive is taken out, unless it still
-    follows from what stays."""
+    follows from what stays. ``twice``: a triple of ``added`` was written in two files (``meta.json``'s
+    ``repeats`` then says a later removal must look in the other files)."""
     import pyoxigraph as ox
 
     from .context import closure_of
@@ -355,8 +358,8 @@ def extend(existing, old: Snapshot, folder: Path, key: str, added: set[Triple],
         "format": SNAPSHOT_FORMAT, "key": key, "asserted": meta["asserted"] - asserted.dropped + len(new_asserted),
         "inferred": meta["inferred"] - inferred.dropped + len(new_inferred), "reasoner": meta["reasoner"],
         "seconds": round(clock[-1] - clock[0], 3), "phases": phases, "extended_from": old.key,
-        # a triple added that was asserted already is now written twice
-        "repeats": meta.get("repeats", True) or any(line in asserted.kept for line in added_lines),
+        # a triple added that was asserted already (or added to two files: ``twice``) is now written twice
+        "repeats": meta.get("repeats", True) or twice or any(line in asserted.kept for line in added_lines),
         "removed": asserted.dropped}, inputs)
     return len(new_asserted), len(new_inferred)
 
