@@ -18,8 +18,8 @@ Each round copies the generated project to a temporary folder with an empty cach
 1. ``kgtool add contribution.ttl``: the check, the merge, and the snapshot of the merged data made from
    the previous one (``kgtool.incremental``; its own time is in ``meta.json``);
 2. ``kgtool query ci-partners`` and ``kgtool validate contribution-bad.ttl`` on that snapshot;
-3. the same two commands after the snapshot and the gate's index of the merged data are removed from the
-   cache (with ``--by-hand``, every snapshot): what they cost when they build it (as before).
+3. the same two commands after every snapshot and gate index is removed from the cache (else the new
+   snapshot would be made from the old one again): what they cost when they build it (as before).
 """
 
 from __future__ import annotations
@@ -88,8 +88,8 @@ def one_round(generated: Path, by_hand: bool = False, edit: bool = False) -> dic
         meta = json.loads((made[0] / "meta.json").read_text()) if made else {}
         row |= {"new snapshot": meta.get("seconds"), "its phases": meta.get("phases"), "removed": meta.get("removed"),
                 "extended": "extended_from" in meta, "check after": timed(["validate", bad], project, env)[0]}
-        for path in cache.iterdir():  # what add made (by hand: every snapshot, else it is extended again)
-            if (by_hand or edit or path.name not in before) and path.name.startswith(("snapshot-", "gate-index-")):
+        for path in cache.iterdir():  # every snapshot and index: else the next one is made from the old again
+            if path.name.startswith(("snapshot-", "gate-index-")):
                 shutil.rmtree(path)
         row["query, rebuilding"] = timed(["query", "ci-partners"], project, env)[0]
         row["check, indexing"] = timed(["validate", bad], project, env)[0]

@@ -95,7 +95,7 @@ def build(project, gate_index: bool = False) -> list[Built]:
         start = time.perf_counter()
         index = GateIndex.open(found)
         seconds = time.perf_counter() - start
-        done.append(Built(index.folder.name, index.built_now, seconds, f"{index.subject_count():,} subjects"))
+        done.append(Built(index.folder.name, index.made_now, seconds, f"{index.subject_count():,} subjects"))
     return done
 
 

@@ -14,8 +14,11 @@ with a few lines more or fewer:
   inferences that are gone and the added triples that were inferences before (a build lists each triple
   in one of the two files only), and gains the new inferences (a removed triple that still follows among
   them); ``exact-literals.nt`` follows, for the triples whose literal a store normalises;
-- the gate's index (:mod:`kgtool.gate_index`), if the old snapshot had one and nothing was removed, gains
-  the appended lines (with lines removed, the next check builds it);
+- the gate's index (:mod:`kgtool.gate_index`), if the old snapshot had one: a copy with the removed lines
+  taken out (each offset moved back by what was removed before it; ``asserted-removed.bin`` lists them) and
+  the appended lines added. ``kgtool add`` makes it at once; after an edit by hand, the first check that
+  needs it does (a query should not wait for it), if the old snapshot is still cached with the very
+  ``asserted.nt`` it was made from;
 - ``sources/``: the copies of the new inputs.
 
 Two ways in:
@@ -46,6 +49,7 @@ from __future__ import annotations
 
 import json
 import time
+from array import array
 from pathlib import Path
 from typing import NamedTuple
 
@@ -242,18 +246,48 @@ def _terms(statements: set[str]) -> set[Triple] | None:
     return None if any(s[0] == "_" or o[0] == "_" for s, _p, o in triples) else triples
 
 
+#: The lines the snapshot's ``asserted.nt`` lost against its parent's: (offset, length) pairs, as uint64.
+REMOVED_LINES = "asserted-removed.bin"
+
+
 def extend_gate_index(old: Snapshot, snapshot: Snapshot) -> None:
-    """The gate's index too, if the old snapshot had one (the next check would spend seconds on it at a
-    million triples); the new ``asserted.nt`` is the old one with lines appended."""
+    """The gate's index of ``snapshot`` now, from ``old``'s if it has one (``kgtool add``: the next check
+    would otherwise make it). Other commands leave it to the check that needs it (:func:`index_parent`)."""
     import contextlib
     import sqlite3
 
     from . import gate_index
 
-    if snapshot.meta.get("removed"):  # lines were taken out, the old offsets do not hold: the next check builds it
-        return
-    with contextlib.suppress(OSError, sqlite3.Error):  # the next check builds it
-        gate_index.extend(old, snapshot, old.asserted_file.stat().st_size)
+    parent = index_parent(snapshot, old)
+    if parent is not None:
+        with contextlib.suppress(OSError, sqlite3.Error):  # the next check builds it
+            gate_index.extend(*parent)
+
+
+def index_parent(snapshot: Snapshot, old: Snapshot | None = None) -> tuple[Snapshot, Snapshot, int, list] | None:
+    """What the gate's index of an extended ``snapshot`` can be made from (:func:`kgtool.gate_index.extend`):
+    the snapshot it was made from (``old``, or found in the cache by ``extended_from``: held, and checked to
+    be the very ``asserted.nt`` it was made from, as a rebuild lists the lines in another order), this one,
+    where its appended lines start, and the lines it lost ((offset, length) in the old file). None: a build."""
+    meta = snapshot.meta
+    if "extended_from" not in meta:
+        return None
+    if old is None:
+        folder = closure.cache_dir() / f"snapshot-{meta['extended_from'][:40]}"
+        if not intact(folder) or not closure.hold(folder):
+            return None
+        old = Snapshot(folder, meta["extended_from"])
+    try:
+        stat = old.asserted_file.stat()
+        removed = array("Q")
+        if meta.get("removed"):
+            removed.frombytes((snapshot.path / REMOVED_LINES).read_bytes())
+    except (OSError, ValueError):
+        return None
+    if meta.get("parent_asserted") != [stat.st_size, stat.st_mtime_ns, stat.st_ino]:
+        return None
+    pairs = list(zip(removed[::2], removed[1::2], strict=True))
+    return old, snapshot, stat.st_size - sum(length for _offset, length in pairs), pairs
 
 
 def why_not(existing, added: set[Triple]) -> str:
@@ -344,6 +378,9 @@ def extend(existing, old: Snapshot, folder: Path, key: str, added: set[Triple], 
         _append(folder / "inferred.nt", new_inferred)
         fresh = [line for line in [*new_asserted, *new_inferred]
                  if _normalised((added_lines.get(line) or entailed[line])[2])]
+        if asserted.dropped_at:  # for the gate's index (extend_gate_index)
+            flat = array("Q", [number for pair in asserted.dropped_at for number in pair])
+            (folder / REMOVED_LINES).write_bytes(flat.tobytes())
         exact = _carry(old.exact_literals_file, folder / "exact-literals.nt", set(fresh) | gone, drop=gone)
         _append(folder / "exact-literals.nt", [line for line in fresh if line not in exact.kept])
         phases["files"] = lap()
@@ -354,13 +391,14 @@ def extend(existing, old: Snapshot, folder: Path, key: str, added: set[Triple], 
     del store
     phases["store"] = lap()
     meta = old.meta
+    stat = old.asserted_file.stat()
     write_meta(folder, {
         "format": SNAPSHOT_FORMAT, "key": key, "asserted": meta["asserted"] - asserted.dropped + len(new_asserted),
         "inferred": meta["inferred"] - inferred.dropped + len(new_inferred), "reasoner": meta["reasoner"],
         "seconds": round(clock[-1] - clock[0], 3), "phases": phases, "extended_from": old.key,
         # a triple added that was asserted already (or added to two files: ``twice``) is now written twice
         "repeats": meta.get("repeats", True) or twice or any(line in asserted.kept for line in added_lines),
-        "removed": asserted.dropped}, inputs)
+        "removed": asserted.dropped, "parent_asserted": [stat.st_size, stat.st_mtime_ns, stat.st_ino]}, inputs)
     return len(new_asserted), len(new_inferred)
 
 
@@ -386,19 +424,27 @@ def _normalised(obj: str) -> bool:
 class Carried(NamedTuple):
     kept: set[str]
     dropped: int
+    #: where the dropped lines were in the source: (byte offset, length with the newline), in order
+    dropped_at: list[tuple[int, int]]
 
 
 def _carry(source: Path, target: Path, watched, drop) -> Carried:
     """Copy an N-Triples file (one line per triple, each once) without the lines in ``drop``: the lines of
-    ``watched`` it kept, and how many it dropped. As bytes, split and joined whole: 0.1 s a million lines."""
+    ``watched`` it kept, and which it dropped. As bytes, split and joined whole: 0.1 s a million lines."""
     data = source.read_bytes()
     lines = data.split(b"\n")
     found = {line[:-1].encode("utf-8") for line in watched}.intersection(lines)
     gone = found.intersection(line[:-1].encode("utf-8") for line in drop)
+    dropped_at = []
     if gone:
+        position = 0
+        for line in lines:
+            if line in gone:
+                dropped_at.append((position, len(line) + 1))
+            position += len(line) + 1
         data = b"\n".join([line for line in lines if line not in gone])
     target.write_bytes(data)
-    return Carried({line.decode("utf-8") + "\n" for line in found - gone}, len(gone))
+    return Carried({line.decode("utf-8") + "\n" for line in found - gone}, len(gone), dropped_at)
 
 
 def _append(path: Path, lines: list[str]) -> None:

@@ -186,10 +186,9 @@ def _get_snapshot(project: Project, attempts: int = 3) -> Snapshot:
     published under the old data's key, and served after the merge was reverted."""
     digests = closure.file_digests(project.source_files)
     key = snapshot_key_of(digests)
-    parent: Snapshot | None = None
 
     def make(folder: Path) -> None:
-        nonlocal parent
+        parent = None
         inputs = keep_sources(folder, digests)
         if sum(path.stat().st_size for path in digests) >= EXTEND_MIN_BYTES:
             parent = _extended(project, folder, key, inputs)
@@ -199,15 +198,10 @@ def _get_snapshot(project: Project, attempts: int = 3) -> Snapshot:
                 raise Moved
 
     try:
-        folder, made = closure.folder_entry(f"snapshot-{key[:40]}", intact, make)
+        folder, _made = closure.folder_entry(f"snapshot-{key[:40]}", intact, make)
     except Moved:
         return _get_snapshot(project, attempts - 1) if attempts > 1 else _unstable(project)
-    snapshot = Snapshot(folder, key)
-    if made and parent is not None:
-        from .incremental import extend_gate_index
-
-        extend_gate_index(parent, snapshot)
-    return snapshot
+    return Snapshot(folder, key)
 
 
 def _extended(project: Project, folder: Path, key: str, inputs: dict[str, str]) -> Snapshot | None:

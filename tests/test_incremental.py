@@ -297,10 +297,23 @@ def _edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new), encoding="utf-8")
 
 
-def _same_as_built(snapshot, project: Project, cache: Path, monkeypatch) -> None:
-    made, built = content(snapshot.path), content(full_build(project, cache, monkeypatch))
+def _same_as_built(snapshot, project: Project, cache: Path, monkeypatch, index=None) -> None:
+    """The snapshot, and the gate's index made with it if given, equal what a build in ``cache`` makes."""
+    from kgtool.gate_index import GateIndex
+
+    folder = full_build(project, cache, monkeypatch)
+    made, built = content(snapshot.path), content(folder)
     for part in built:
         assert made[part] == built[part], f"{part} differs from a full build's"
+    if index is not None:
+        with monkeypatch.context() as patch:
+            patch.setenv("KGTOOL_CACHE_DIR", str(cache))
+            built_index = GateIndex.open(get_snapshot(project))
+            assert built_index.built_now
+        snapshot_module._found.clear()
+        got, expected = _index_content(index), _index_content(built_index)
+        assert got[0] == expected[0], "the subjects' lines differ from a built index's"
+        assert got[1:] == expected[1:], "the names differ from a built index's"
 
 
 def test_triples_removed_and_changed_by_hand_give_what_a_build_gives(tmp_path, monkeypatch, extend_any_size):
@@ -330,8 +343,9 @@ def test_triples_removed_and_changed_by_hand_give_what_a_build_gives(tmp_path, m
     assert located not in new.asserted_file.read_text(encoding="utf-8")
     kept = new.inferred_file.read_text(encoding="utf-8")
     assert sum(line in kept for line in reaching) < len(reaching) - 10
-    assert GateIndex.open(new).built_now, "lines were removed: the index is built again, not extended"
-    _same_as_built(new, project, tmp_path / "full", monkeypatch)
+    index = GateIndex.open(new)
+    assert not index.built_now, "the old index should have been extended, the removed lines taken out"
+    _same_as_built(new, project, tmp_path / "full", monkeypatch, index)
     # and back, from that one: the link again, and a triple asserted that was inferred, then removed again
     _edit(places, "    kzcn:note \"Capital of Kazakhstan in 1993",
           "    kzcn:locatedIn place:kazakhstan ;\n    kzcn:note \"Capital of Kazakhstan in 1993")
@@ -341,7 +355,7 @@ def test_triples_removed_and_changed_by_hand_give_what_a_build_gives(tmp_path, m
     newer = _next(project)
     assert newer.meta["extended_from"] == new.key
     assert located in newer.asserted_file.read_text(encoding="utf-8")
-    _same_as_built(newer, project, tmp_path / "full-2", monkeypatch)
+    _same_as_built(newer, project, tmp_path / "full-2", monkeypatch, GateIndex.open(newer))
     _edit(places, "place:almaty a kzcn:City , kzcn:Place ;", "place:almaty a kzcn:City ;")
     _edit(places, f"\n{party_to}", "")
     newest = _next(project)
@@ -350,7 +364,7 @@ def test_triples_removed_and_changed_by_hand_give_what_a_build_gives(tmp_path, m
     inferred = newest.inferred_file.read_text(encoding="utf-8")
     assert place in inferred, "a city is a place: inferred again"
     assert party_to in inferred, "the inverse of the agreement's party: inferred again"
-    _same_as_built(newest, project, tmp_path / "full-3", monkeypatch)
+    _same_as_built(newest, project, tmp_path / "full-3", monkeypatch, GateIndex.open(newest))
 
 
 @pytest.mark.parametrize("written", ["before the snapshot", "in one edit"])
@@ -382,8 +396,11 @@ def test_generated_data_with_triples_removed_and_added_extends_exactly(tmp_path,
     spec.loader.exec_module(generate)
     generate.main(["--size", "1e4", "--out", str(tmp_path / "g")])
     shutil.rmtree(tmp_path / "g" / "queries", ignore_errors=True)
+    from kgtool.gate_index import GateIndex
+
     project = find_project(tmp_path / "g")
     old = get_snapshot(project)
+    GateIndex.open(old)
     chance = random.Random(5)
     removed = 0
     for path in sorted(project.data_dir.glob("*.ttl")):
@@ -395,7 +412,9 @@ def test_generated_data_with_triples_removed_and_added_extends_exactly(tmp_path,
     shutil.copy(tmp_path / "g" / "contribution.ttl", project.data_dir / "zz-contribution.ttl")
     new = _next(project)
     assert new.meta["extended_from"] == old.key and new.meta["removed"] == removed > 500
-    _same_as_built(new, project, tmp_path / "full", monkeypatch)
+    index = GateIndex.open(new)
+    assert not index.built_now
+    _same_as_built(new, project, tmp_path / "full", monkeypatch, index)
 
 
 _COMMENT = '<https://w3id.org/kzcn/id/place/astana> <http://www.w3.org/2000/01/rdf-schema#comment> "x"@en .\n'
@@ -457,3 +476,34 @@ def test_a_cached_snapshot_that_cannot_be_read_means_a_build(tmp_path, monkeypat
     assert "extended_from" not in new.meta
     made, built = content(new.path), content(full_build(project, tmp_path / "full", monkeypatch))
     assert all(made[part] == built[part] for part in built)
+
+
+def test_the_index_of_an_edit_is_made_by_the_check_and_only_from_the_very_parent(tmp_path, monkeypatch,
+                                                                                 extend_any_size):
+    """A query after an edit by hand makes no gate index (the check that needs it does, from the parent's);
+    a parent rebuilt since (the same key, its lines in another order) is not used."""
+    from kgtool import closure, gate_index
+    from kgtool.gate_index import GateIndex
+
+    project = copy_project(tmp_path / "project")
+    places = project.data_dir / "places.ttl"
+    original = places.read_text(encoding="utf-8")
+    old = get_snapshot(project)
+    GateIndex.open(old)
+    _edit(places, '"Karaganda"@en', '"Qaraghandy"@en')
+    new = _next(project)
+    assert new.meta["extended_from"] == old.key
+    assert not (closure.cache_dir() / gate_index.entry_name(new)).exists(), "a query made the gate's index"
+    for name in (old.path.name, gate_index.entry_name(old)):  # the parent pruned, then built again
+        shutil.rmtree(closure.cache_dir() / name)
+    places.write_text(original, encoding="utf-8")
+    with monkeypatch.context() as patch:
+        patch.setattr(snapshot_module, "EXTEND_MIN_BYTES", 1 << 62)  # built, not made from the edit's snapshot
+        rebuilt = _next(project)
+    assert rebuilt.key == old.key and "extended_from" not in rebuilt.meta
+    assert GateIndex.open(rebuilt).built_now
+    _edit(places, '"Karaganda"@en', '"Qaraghandy"@en')
+    assert _next(project).path == new.path
+    index = GateIndex.open(new)
+    assert index.built_now, "made from a parent whose asserted.nt is not the one the edit was made from"
+    _same_as_built(new, project, tmp_path / "full", monkeypatch, index)
