@@ -303,6 +303,8 @@ def why_not(existing, added: set[Triple]) -> str:
 
 def why_not_retract(existing, removed: set[Triple]) -> str:
     """Why removing these triples needs a full build (empty: it does not)."""
+    import pyoxigraph as ox
+
     from .fastvalidate import to_term
 
     store = existing.store
@@ -313,7 +315,7 @@ def why_not_retract(existing, removed: set[Triple]) -> str:
             # the store keeps "1"^^xsd:positiveInteger and "01"^^xsd:integer as one value: removing one
             # of several typed values could take another's along
             literals = [q for q in store.quads_for_pattern(to_term(s), to_term(p), None)
-                        if type(q.object).__name__ == "Literal"]
+                        if isinstance(q.object, ox.Literal)]
             if len(literals) > 1:
                 return "a typed value was removed beside others of the same property"
     return ""
@@ -352,10 +354,10 @@ def extend(existing, old: Snapshot, folder: Path, key: str, added: set[Triple], 
         if any(t[1] == _SAME_AS for t in entailed.values()):
             raise NotExact("the change entails owl:sameAs")
         gone = {_line(t) for t in overdeleted - kept} - entailed.keys()
-    else:
+    else:  # asserted.nt is carried below, while the store is written
         entailed = {_line(t): t for t in closure_of(existing, sorted(added))}
         gone = set()
-        asserted = _carry(old.asserted_file, folder / "asserted.nt", added_lines.keys(), drop=set())
+        asserted = None
     phases = {"reason": lap()}
     ox.Store.read_only(str(old.store_dir)).backup(str(folder / "store"))
     store = ox.Store(str(folder / "store"))
@@ -369,6 +371,8 @@ def extend(existing, old: Snapshot, folder: Path, key: str, added: set[Triple], 
         # compacted, as a build leaves it: at 1M the new triples' small tables alone made the list queries
         # a third slower (organizations 7.6 -> 10.5 s), and merges would pile them up; it takes ~3 s there
         writer.put(finish_store, store)
+        if asserted is None:
+            asserted = _carry(old.asserted_file, folder / "asserted.nt", added_lines.keys(), drop=set())
         inferred = _carry(old.inferred_file, folder / "inferred.nt", entailed.keys() | added_lines.keys() | gone,
                           drop=added_lines.keys() | gone)
         new_asserted = [line for line in added_lines if line not in asserted.kept]
