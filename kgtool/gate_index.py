@@ -13,11 +13,11 @@ cache beside it, with two tables:
   ``skos:prefLabel``), by :func:`kgtool.references.normalize_label`, with the entity.
 
 It is made by the first check that needs it (from the index of the snapshot this one was made from, when
-:mod:`kgtool.incremental` made it so and that one is cached: :func:`extend`), published whole by a rename
-under a lock like the snapshot
-itself, held while in use (:func:`kgtool.closure.hold`), and read without locks (``immutable``). The two
-tables are built at once, one per core: ``subjects`` by this process in ``index.sqlite``, ``names`` by a
-forked child in ``names.sqlite`` (label normalisation is half of the work), attached when opened.
+:mod:`kgtool.incremental` made it so and that index is cached: :func:`extend`), published whole by a
+rename under a lock like the snapshot itself, held while in use (:func:`kgtool.closure.hold`), and read
+without locks (``immutable``). The two tables are built at once, one per core: ``subjects`` by this
+process in ``index.sqlite``, ``names`` by a forked child in ``names.sqlite`` (label normalisation is half
+of the work), attached when opened.
 """
 
 from __future__ import annotations
