@@ -29,7 +29,10 @@ Two ways in:
   snapshot's key always says what it holds).
 - :func:`from_cache`: any other change (an edit by hand, a pull), when a snapshot builds. Each snapshot
   keeps copies of its inputs, so the changed data files (new and deleted ones included) are diffed, triple
-  by triple, against those of a cached snapshot with the same ontology. A triple removed from one file
+  by triple, against those of a cached snapshot (one with the same ontology first; the ontology's own
+  edits are diffed the same way, and extend when they only annotate: labels, definitions, comments).
+  Statements with blank nodes, which every parse names anew, must be the same graph in both (compared
+  canonically). A triple removed from one file
   but still written in another stays asserted (the other files are read only when the parent's build
   counted a triple written twice). Only for inputs of 8 MB or more
   (:data:`kgtool.snapshot.EXTEND_MIN_BYTES`): below, a build is faster than loading what this needs.
@@ -142,8 +145,9 @@ def from_cache(project, folder: Path, key: str, inputs: dict[str, str]) -> Snaps
             return None
         base = (project.root / name).resolve().as_uri()
         before, after = _statements(old, base), _statements(new, base)
-        if before is None or after is None:
+        if before is None or after is None or not _same_blank_nodes(before, after):
             return None
+        before, after = _ground(before), _ground(after)
         more, less = _terms(after - before), _terms(before - after)
         if more is None or less is None:
             return None
@@ -185,12 +189,13 @@ def _parent(inputs: dict[str, str], project) -> tuple[Snapshot, list[str]] | Non
         except (OSError, ValueError):
             continue
         old = meta.get("inputs") if isinstance(meta, dict) and meta.get("salt") == salt else None
-        if not isinstance(old, dict) or old.get(ontology) != inputs[ontology]:
-            continue  # another version of kgtool, or the ontology changed: every triple may change
+        if not isinstance(old, dict):
+            continue  # another version of kgtool
         changed = sorted(name for name in inputs.keys() | old.keys() if old.get(name) != inputs.get(name))
-        if changed and intact(entry):
-            found.append((len(changed), -used, entry.name, Snapshot(entry, meta["key"]), changed))
-    for *_order, snapshot, changed in sorted(found, key=lambda row: row[:3]):
+        if changed and intact(entry):  # the same ontology first: a change of it builds unless it only annotates
+            found.append((ontology in changed, len(changed), -used, entry.name, Snapshot(entry, meta["key"]),
+                          changed))
+    for *_order, snapshot, changed in sorted(found, key=lambda row: row[:4]):
         if closure.hold(snapshot.path):
             return snapshot, changed
     return None
@@ -234,6 +239,22 @@ def _statements(data: bytes, base: str) -> set[str] | None:
         return {str(t) for t in ox.parse(data, format=ox.RdfFormat.TURTLE, base_iri=base)}
     except (SyntaxError, ValueError):
         return None
+
+
+def _ground(statements: set[str]) -> set[str]:
+    return {statement for statement in statements if "_:" not in statement}
+
+
+def _same_blank_nodes(before: set[str], after: set[str]) -> bool:
+    """Whether the statements with blank nodes (a list, a restriction, ``[ … ]``) are the same graph in
+    both: every parse names blank nodes anew, so they are compared canonically. Changed, a build."""
+    old = [statement.encode("utf-8") for statement in before - _ground(before)]
+    new = [statement.encode("utf-8") for statement in after - _ground(after)]
+    if len(old) != len(new):
+        return False
+    from .fastexport import canonical_labels
+
+    return not old or canonical_labels(old) == canonical_labels(new)
 
 
 def _terms(statements: set[str]) -> set[Triple] | None:

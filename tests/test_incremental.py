@@ -440,15 +440,37 @@ def test_what_a_removal_builds_for(tmp_path, monkeypatch, extend_any_size, befor
     _same_as_built(new, project, tmp_path / "full", monkeypatch)
 
 
-@pytest.mark.parametrize("change", ["the ontology changed", "a blank node added", "no copy of the inputs"])
+def test_an_ontology_edit_that_only_annotates_extends_the_snapshot(tmp_path, monkeypatch, extend_any_size):
+    """A class's label and definition edited, a comment added: no rule changes, so no build; data files
+    with blank nodes that are still there (named anew by every parse) do not stop it either."""
+    project = copy_project(tmp_path / "project")
+    (project.data_dir / "zz-blank.ttl").write_text(
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        "<https://w3id.org/kzcn/id/place/astana> rdfs:seeAlso [ rdfs:label \"a note\"@en ] ;\n"
+        "    rdfs:comment \"first\"@en .\n", encoding="utf-8")
+    old = get_snapshot(project)
+    _edit(project.ontology_file, '"geographic place"@en', '"geographical place"@en')
+    _edit(project.ontology_file, '"A location on Earth: a country',
+          '"A location on Earth (edited): a country')
+    with project.ontology_file.open("a", encoding="utf-8") as out:
+        out.write("\n# a comment changes the file's digest, not its triples\n")
+    _edit(project.data_dir / "zz-blank.ttl", '"first"@en', '"second"@en')
+    new = _next(project)
+    assert new.meta["extended_from"] == old.key and new.meta["removed"] == 3
+    assert '"geographical place"@en' in new.asserted_file.read_text(encoding="utf-8")
+    _same_as_built(new, project, tmp_path / "full", monkeypatch)
+
+
+@pytest.mark.parametrize("change", ["an axiom added to the ontology", "a blank node added",
+                                    "no copy of the inputs"])
 def test_what_an_extension_from_the_cache_refuses(tmp_path, extend_any_size, change):
     project = copy_project(tmp_path / "project")
     old = get_snapshot(project)
     events = project.data_dir / "events.ttl"
     _append(events, CONTRIBUTIONS / "valid-concert.ttl")
-    if change == "the ontology changed":
-        with project.ontology_file.open("a", encoding="utf-8") as out:
-            out.write("\n# a comment changes the file's digest\n")
+    if change == "an axiom added to the ontology":
+        _edit(project.ontology_file, "kzcn:Place a owl:Class ;\n    rdfs:subClassOf schema:Place ;",
+              "kzcn:Place a owl:Class ;\n    rdfs:subClassOf schema:Place , kzcn:Actor ;")
     elif change == "a blank node added":
         with events.open("a", encoding="utf-8") as out:
             out.write('\n<https://w3id.org/kzcn/id/place/almaty> <http://www.w3.org/2000/01/rdf-schema#seeAlso> '
@@ -507,3 +529,17 @@ def test_the_index_of_an_edit_is_made_by_the_check_and_only_from_the_very_parent
     index = GateIndex.open(new)
     assert index.built_now, "made from a parent whose asserted.nt is not the one the edit was made from"
     _same_as_built(new, project, tmp_path / "full", monkeypatch, index)
+
+
+def test_a_changed_blank_node_means_a_build(tmp_path, monkeypatch, extend_any_size):
+    """As many statements with blank nodes as before, but not the same graph: compared canonically."""
+    project = copy_project(tmp_path / "project")
+    blank = project.data_dir / "zz-blank.ttl"
+    blank.write_text("@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+                     "<https://w3id.org/kzcn/id/place/astana> rdfs:seeAlso [ rdfs:label \"a note\"@en ] .\n",
+                     encoding="utf-8")
+    old = get_snapshot(project)
+    _edit(blank, '"a note"@en', '"another note"@en')
+    new = _next(project)
+    assert new.key != old.key and "extended_from" not in new.meta
+    _same_as_built(new, project, tmp_path / "full", monkeypatch)
