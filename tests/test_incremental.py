@@ -126,14 +126,19 @@ def test_a_triple_that_was_inferred_moves_to_the_asserted_file(tmp_path, monkeyp
     assert_same_snapshot(outcome.snapshot, project, tmp_path / "full", monkeypatch)
 
 
-def test_a_merge_of_generated_data_extends_the_snapshot_exactly(tmp_path, monkeypatch):
-    """1,012 triples that refer to things already in a generated 10,000-triple graph."""
+def _generated(folder: Path) -> Project:
+    """A project of 10,000 generated triples (benchmarks/generate.py), with the bundled queries."""
     spec = importlib.util.spec_from_file_location("kgtool_generate", REPO / "benchmarks" / "generate.py")
     generate = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(generate)
-    generate.main(["--size", "1e4", "--out", str(tmp_path / "g")])
-    shutil.rmtree(tmp_path / "g" / "queries", ignore_errors=True)
-    project = find_project(tmp_path / "g")
+    generate.main(["--size", "1e4", "--out", str(folder)])
+    shutil.rmtree(folder / "queries", ignore_errors=True)
+    return find_project(folder)
+
+
+def test_a_merge_of_generated_data_extends_the_snapshot_exactly(tmp_path, monkeypatch):
+    """1,012 triples that refer to things already in a generated 10,000-triple graph."""
+    project = _generated(tmp_path / "g")
     get_snapshot(project)
     outcome = add_contribution(project, tmp_path / "g" / "contribution.ttl")
     assert outcome.merged, outcome.report
@@ -391,14 +396,9 @@ def test_generated_data_with_triples_removed_and_added_extends_exactly(tmp_path,
     """A tenth of a generated 10,000-triple graph's data removed, its contribution added, in one edit."""
     import random
 
-    spec = importlib.util.spec_from_file_location("kgtool_generate", REPO / "benchmarks" / "generate.py")
-    generate = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(generate)
-    generate.main(["--size", "1e4", "--out", str(tmp_path / "g")])
-    shutil.rmtree(tmp_path / "g" / "queries", ignore_errors=True)
     from kgtool.gate_index import GateIndex
 
-    project = find_project(tmp_path / "g")
+    project = _generated(tmp_path / "g")
     old = get_snapshot(project)
     GateIndex.open(old)
     chance = random.Random(5)
