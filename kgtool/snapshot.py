@@ -188,11 +188,9 @@ def _get_snapshot(project: Project, attempts: int = 3) -> Snapshot:
     key = snapshot_key_of(digests)
 
     def make(folder: Path) -> None:
-        parent = None
         inputs = keep_sources(folder, digests)
-        if sum(path.stat().st_size for path in digests) >= EXTEND_MIN_BYTES:
-            parent = _extended(project, folder, key, inputs)
-        if parent is None:
+        large = sum(path.stat().st_size for path in digests) >= EXTEND_MIN_BYTES
+        if not (large and _extended(project, folder, key, inputs)):
             build(project, folder, key, inputs)
             if snapshot_key(project) != key:  # data/ changed while it was read (a merge landed): not this key's
                 raise Moved
