@@ -23,9 +23,10 @@ and ``data/*.ttl`` (and of the code that builds it). It holds
 
 It is built once per change of the inputs, by whichever process needs it first, without rdflib (pyoxigraph
 parses, :mod:`kgtool.rules` reasons; owlrl only when the ontology uses an axiom the fast reasoner lacks),
-and published by renaming its folder, under a lock, so concurrent starts never see half of it. When the
-data only gained triples since a snapshot in the cache (``kgtool add``, an edit by hand, a pull), it is made
-from that one instead (:mod:`kgtool.incremental`: the new triples and what they entail, added), and
+and published by renaming its folder, under a lock, so concurrent starts never see half of it. When a
+snapshot in the cache differs only by triples that change no rule (``kgtool add``, an edit by hand, a pull,
+an ontology edit that only annotates), it is made from that one instead (:mod:`kgtool.incremental`: what
+the removed triples entailed taken out unless it still follows, what the added ones entail added), and
 published the same way.
 """
 

@@ -15,8 +15,8 @@ threads; HTML escaped throughout, with a Content-Security-Policy that allows no 
 The graph is a snapshot of the project: an answer, once computed, stays right as long as that snapshot is
 served, so identical requests are answered from :mod:`kgtool.resultcache` without a worker or a slot.
 :meth:`App.refresh` (every two seconds, from :func:`kgtool.server.serve`) notices when the ontology, the
-data or the queries changed, opens the new snapshot beside the old one (made from it when the data only
-gained triples, :mod:`kgtool.incremental`: seconds at a million triples) and then serves it, with an empty
+data or the queries changed, opens the new snapshot beside the old one (made from it unless the ontology's
+axioms changed, :mod:`kgtool.incremental`: seconds at a million triples) and then serves it, with an empty
 result cache; until then, and if the new data does not load, the old one is served.
 """
 
