@@ -175,7 +175,7 @@ class NotExact(Exception):
     """The change turned out to need a full build (found while reasoning, before anything is written)."""
 
 
-#: Above this many new triples a build is about as fast as reasoning about them over the store.
+#: Above this many triples added and removed, a build is about as fast as reasoning about them over the store.
 EXTEND_MAX_TRIPLES = 100_000
 
 
@@ -329,7 +329,7 @@ def why_not_retract(existing, removed: set[Triple]) -> str:
     from .fastvalidate import to_term
 
     store = existing.store
-    if next(iter(store.quads_for_pattern(None, to_term(_SAME_AS), None)), None) is not None:
+    if next(iter(store.quads_for_pattern(None, to_term(rules.SAME), None)), None) is not None:
         return "the data holds owl:sameAs"  # DRed here has no equality rules
     for s, p, o in removed:
         if o[0] == '"' and "^^" in o and not o.endswith(_STRING):
@@ -372,7 +372,7 @@ def extend(existing, old: Snapshot, folder: Path, key: str, added: set[Triple], 
         kept = still | added
         found = rules.rederived(overdeleted - still, kept, rules.Without(base, overdeleted), tbox, existing.tbox)
         entailed = {_line(t): t for t in found.inferred() - kept}
-        if any(t[1] == _SAME_AS for t in entailed.values()):
+        if any(t[1] == rules.SAME for t in entailed.values()):
             raise NotExact("the change entails owl:sameAs")
         gone = {_line(t) for t in overdeleted - kept} - entailed.keys()
     else:  # asserted.nt is carried below, while the store is written
@@ -427,7 +427,6 @@ def extend(existing, old: Snapshot, folder: Path, key: str, added: set[Triple], 
     return len(new_asserted), len(new_inferred)
 
 
-_SAME_AS = "<http://www.w3.org/2002/07/owl#sameAs>"
 _STRING = "^^<http://www.w3.org/2001/XMLSchema#string>"
 
 
