@@ -186,10 +186,12 @@ class Existing:
 
     @cached_property
     def closed_ontology(self) -> Graph:
-        """The ontology with its own OWL RL closure (schema included), cached like the data's closure."""
+        """The ontology with its own OWL RL closure (schema included), cached like the data's closure, unless
+        it holds ``file:`` IRIs: relative references resolved in this checkout, which the key (the
+        ontology's bytes) does not tell from another's (:mod:`kgtool.snapshot`)."""
         key = self.digest_of_ontology
         cached = read_cached(key)
-        if cached is not None:
+        if cached is not None and b"<file:" not in cached:
             try:
                 return new_graph().parse(data=cached.decode("utf-8"), format="nt")
             except Exception:  # a damaged cache entry is recomputed, never trusted
@@ -206,7 +208,9 @@ class Existing:
         for triple in work:
             if not isinstance(triple[0], Literal):  # owlrl's "literal sameAs itself" noise
                 closed.add(triple)
-        write_cached(key, serialize_ntriples_sorted(closed).encode("utf-8"))
+        payload = serialize_ntriples_sorted(closed).encode("utf-8")
+        if b"<file:" not in payload:
+            write_cached(key, payload)
         return closed
 
     @cached_property

@@ -67,6 +67,9 @@ from .snapshot import (
     finish_store,
     intact,
     keep_sources,
+    located_elsewhere,
+    location_of,
+    mentions_files,
     snapshot_key_of,
     snapshot_salt,
     write_meta,
@@ -189,8 +192,8 @@ def _parent(inputs: dict[str, str], project) -> tuple[Snapshot, list[str]] | Non
         except (OSError, ValueError):
             continue
         old = meta.get("inputs") if isinstance(meta, dict) and meta.get("salt") == salt else None
-        if not isinstance(old, dict):
-            continue  # another version of kgtool
+        if not isinstance(old, dict) or located_elsewhere(meta, project):
+            continue  # another version of kgtool; or file: IRIs of another checkout, which the diff would not see
         changed = sorted(name for name in inputs.keys() | old.keys() if old.get(name) != inputs.get(name))
         if changed and intact(entry):  # the same ontology first: a change of it builds unless it only annotates
             found.append((ontology in changed, len(changed), -used, entry.name, Snapshot(entry, meta["key"]),
@@ -417,13 +420,16 @@ def extend(existing, old: Snapshot, folder: Path, key: str, added: set[Triple], 
     phases["store"] = lap()
     meta = old.meta
     stat = old.asserted_file.stat()
+    located = meta.get("location") or (location_of(existing.project) if mentions_files(
+        term for triple in added for term in triple) else None)
     write_meta(folder, {
         "format": SNAPSHOT_FORMAT, "key": key, "asserted": meta["asserted"] - asserted.dropped + len(new_asserted),
         "inferred": meta["inferred"] - inferred.dropped + len(new_inferred), "reasoner": meta["reasoner"],
         "seconds": round(clock[-1] - clock[0], 3), "phases": phases, "extended_from": old.key,
         # a triple added that was asserted already (or added to two files: ``twice``) is now written twice
         "repeats": meta.get("repeats", True) or twice or any(line in asserted.kept for line in added_lines),
-        "removed": asserted.dropped, "parent_asserted": [stat.st_size, stat.st_mtime_ns, stat.st_ino]}, inputs)
+        "removed": asserted.dropped, "parent_asserted": [stat.st_size, stat.st_mtime_ns, stat.st_ino],
+        **({"location": located} if located else {})}, inputs)
     return len(new_asserted), len(new_inferred)
 
 

@@ -16,9 +16,10 @@ and ``data/*.ttl`` (and of the code that builds it). It holds
 - ``exact-literals.nt``: the triples whose literal an Oxigraph store normalises (derived integer types);
 - ``sources/``: copies of the input files as hashed for the key (~0.3 s and the data's size again at a
   million triples), which a later snapshot diffs its inputs against to be made from this one;
-- ``meta.json``: counts, the reasoner used, the build time and its phases, the inputs' digests, and the
-  size of each file above. It is written last: a folder without it is never published. A snapshot whose files no longer
-  have those sizes (truncated or replaced by hand, a disk that filled up) is built again, not trusted;
+- ``meta.json``: counts, the reasoner used, the build time and its phases, the inputs' digests, the
+  size of each file above, and, when the triples hold ``file:`` IRIs, where the project was (below). It
+  is written last: a folder without it is never published. A snapshot whose files no longer have those
+  sizes (truncated or replaced by hand, a disk that filled up) is built again, not trusted;
   sizes, not checksums, because hashing a million triples' files at every start would cost a second.
 
 It is built once per change of the inputs, by whichever process needs it first, without rdflib (pyoxigraph
@@ -28,6 +29,14 @@ snapshot in the cache differs only by triples that change no rule (``kgtool add`
 an ontology edit that only annotates), it is made from that one instead (:mod:`kgtool.incremental`: what
 the removed triples entailed taken out unless it still follows, what the added ones entail added), and
 published the same way.
+
+The key ignores where the project lives, so that every checkout of the same files shares one snapshot.
+Relative IRIs break that: a Turtle file's relative reference resolves against the file's own location
+(both engines, as Jena and rdflib do), so ``<thing>`` in ``data/places.ttl`` is a ``file:`` IRI naming this
+checkout. A snapshot whose triples hold any ``file:`` IRI records the project's folder (``location`` in
+``meta.json``), and a checkout elsewhere uses its own snapshot of the same files, keyed by content and
+location (:func:`located_key`), so its queries never show another checkout's paths. Valid data has no
+such IRIs (the shapes require the ``https://w3id.org/kzcn/id/`` namespace), so this is for data mid-edit.
 """
 
 from __future__ import annotations
@@ -35,7 +44,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import NamedTuple, NoReturn
 
@@ -184,23 +193,53 @@ def intact(folder: Path) -> bool:
 def _get_snapshot(project: Project, attempts: int = 3) -> Snapshot:
     """Find or build the snapshot of the inputs as they are. A build reads the files after hashing them,
     so it checks the hash again at the end: a merge landing in between would otherwise have its data
-    published under the old data's key, and served after the merge was reverted."""
+    published under the old data's key, and served after the merge was reverted. The snapshot found may
+    have been built in another checkout whose files resolved relative IRIs to its own folder: then this
+    checkout's is the one keyed by location too."""
     digests = closure.file_digests(project.source_files)
-    key = snapshot_key_of(digests)
+    content_key = snapshot_key_of(digests)
 
-    def make(folder: Path) -> None:
-        inputs = keep_sources(folder, digests)
-        large = sum(path.stat().st_size for path in digests) >= EXTEND_MIN_BYTES
-        if not (large and _extended(project, folder, key, inputs)):
-            build(project, folder, key, inputs)
-            if snapshot_key(project) != key:  # data/ changed while it was read (a merge landed): not this key's
-                raise Moved
+    def make_for(key: str):
+        def make(folder: Path) -> None:
+            inputs = keep_sources(folder, digests)
+            large = sum(path.stat().st_size for path in digests) >= EXTEND_MIN_BYTES
+            if not (large and _extended(project, folder, key, inputs)):
+                build(project, folder, key, inputs)
+                if snapshot_key(project) != content_key:  # data/ changed while it was read (a merge landed)
+                    raise Moved
+        return make
 
+    key = content_key
     try:
-        folder, _made = closure.folder_entry(f"snapshot-{key[:40]}", intact, make)
+        folder, _made = closure.folder_entry(f"snapshot-{key[:40]}", intact, make_for(key))
+        if located_elsewhere(Snapshot(folder, key).meta, project):
+            key = located_key(content_key, project)
+            folder, _made = closure.folder_entry(f"snapshot-{key[:40]}", intact, make_for(key))
     except Moved:
         return _get_snapshot(project, attempts - 1) if attempts > 1 else _unstable(project)
     return Snapshot(folder, key)
+
+
+def location_of(project: Project) -> str:
+    """The project's folder as a ``file:`` IRI: what a snapshot holding ``file:`` IRIs depends on."""
+    return project.root.resolve().as_uri()
+
+
+def located_key(key: str, project: Project) -> str:
+    """The key of the snapshot of the inputs of ``key`` as resolved in this project's folder."""
+    return closure.text_digest(f"{key}|located|{location_of(project)}".encode())
+
+
+def located_elsewhere(meta: dict, project: Project) -> bool:
+    """Whether a snapshot holds ``file:`` IRIs resolved in another folder than this project's."""
+    return meta.get("location") not in (None, location_of(project))
+
+
+def mentions_files(terms: Iterable[str]) -> bool:
+    """Whether any N-Triples term is a ``file:`` IRI or typed by one (what a relative reference resolves to).
+    A literal whose text holds ``<file:`` counts too: a snapshot is then keyed by location needlessly, never
+    wrongly."""
+    return any("<file:" in term for term in terms)
 
 
 def _extended(project: Project, folder: Path, key: str, inputs: dict[str, str]) -> Snapshot | None:
@@ -283,8 +322,9 @@ def build(project: Project, folder: Path, key: str, inputs: dict[str, str] | Non
         writer = StoreWriter(store)
         try:
             writer.put(_load_sources, store, project.source_files)
-            facts, read = parse_facts(project.source_files)
+            facts, read, terms = parse_facts(project.source_files)
             asserted = sum(map(len, facts.values()))
+            located = mentions_files(terms) or mentions_files(facts)
             phases = {"parse": lap()}
             inferred, reasoner = infer_facts(facts, project)
             count = sum(map(len, inferred.values()))
@@ -319,7 +359,8 @@ def build(project: Project, folder: Path, key: str, inputs: dict[str, str] | Non
             gc.enable()
     write_meta(folder, {"format": SNAPSHOT_FORMAT, "key": key, "asserted": asserted, "inferred": count,
                         "reasoner": reasoner, "seconds": round(clock[-1] - clock[0], 3), "phases": phases,
-                        "repeats": read != asserted}, inputs)
+                        "repeats": read != asserted, **({"location": location_of(project)} if located else {})},
+               inputs)
 
 
 def write_meta(folder: Path, meta: dict, inputs: dict[str, str] | None = None) -> None:
@@ -416,9 +457,10 @@ def write_facts(path: Path, facts: dict[str, set[tuple[str, str]]]) -> None:
             out.write(chunk)
 
 
-def parse_facts(paths: list[Path]) -> tuple[dict[str, set[tuple[str, str]]], int]:
-    """The triples of the files grouped by predicate, {p: {(s, o)}}, equal terms sharing one string; and
-    how many triples were read (more than the distinct ones when a triple is written twice)."""
+def parse_facts(paths: list[Path]) -> tuple[dict[str, set[tuple[str, str]]], int, Collection[str]]:
+    """The triples of the files grouped by predicate, {p: {(s, o)}}, equal terms sharing one string; how
+    many triples were read (more than the distinct ones when a triple is written twice); and the distinct
+    subjects and objects."""
     facts: dict[str, set[tuple[str, str]]] = {}
     share: dict[str, str] = {}
     intern = share.setdefault
@@ -430,7 +472,7 @@ def parse_facts(paths: list[Path]) -> tuple[dict[str, set[tuple[str, str]]], int
             if pairs is None:
                 pairs = facts[p] = set()
             pairs.add((intern(s, s), intern(o, o)))
-    return facts, read
+    return facts, read, share.keys()
 
 
 def parse_file(path: Path):

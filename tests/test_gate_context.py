@@ -149,3 +149,17 @@ def test_the_bundled_data_meets_every_domain_and_range_by_its_asserted_classes()
                     misfits.append((s, p, o))
     assert not misfits, misfits[:5]
     assert len(signatures.ranges) > 20 and len(signatures.domains) > 40
+
+
+def test_the_ontology_closure_of_one_checkout_is_not_reused_by_another(tmp_path, monkeypatch):
+    """A relative IRI in the ontology names the checkout's own folder; the cache's key, only the bytes."""
+    from gate_helpers import copy_project
+    from kgtool.context import Existing
+
+    monkeypatch.setenv("KGTOOL_CACHE_DIR", str(tmp_path / "cache"))
+    for name in ("a", "b"):
+        project = copy_project(tmp_path / name, with_gate_data=False)
+        with project.ontology_file.open("a", encoding="utf-8") as out:
+            out.write("\n<LocalClass> a <http://www.w3.org/2002/07/owl#Class> .\n")
+        closed = Existing(project).closed_ontology
+        assert URIRef((project.root / "ontology" / "LocalClass").as_uri()) in set(closed.subjects())

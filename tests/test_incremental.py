@@ -543,3 +543,71 @@ def test_a_changed_blank_node_means_a_build(tmp_path, monkeypatch, extend_any_si
     new = _next(project)
     assert new.key != old.key and "extended_from" not in new.meta
     _same_as_built(new, project, tmp_path / "full", monkeypatch)
+
+
+# ---------------------------------------------------------------- relative IRIs: a snapshot of one checkout only
+RELATIVE = "<thing> <http://www.w3.org/2000/01/rdf-schema#label> \"A thing\"@en .\n"
+
+
+def _things(snapshot) -> set[str]:
+    store = ox.Store.read_only(str(snapshot.store_dir))
+    label = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+    return {q.subject.value for q in store.quads_for_pattern(None, label, ox.Literal("A thing", language="en"))}
+
+
+def test_checkouts_without_relative_iris_share_one_snapshot(tmp_path):
+    first, second = copy_project(tmp_path / "a"), copy_project(tmp_path / "b")
+    snapshot = get_snapshot(first)
+    assert "location" not in snapshot.meta
+    assert _next(second).path == snapshot.path
+
+
+def test_relative_iris_resolve_in_each_checkout_apart(tmp_path):
+    """The same files in two folders: `<thing>` is a file: IRI of each folder, so each has its own snapshot."""
+    first, second = copy_project(tmp_path / "a"), copy_project(tmp_path / "b")
+    for project in (first, second):
+        (project.data_dir / "zz-relative.ttl").write_text(RELATIVE, encoding="utf-8")
+    a = get_snapshot(first)
+    b = _next(second)
+    assert a.path != b.path and a.key == snapshot_key(first) != b.key
+    assert _things(a) == {(first.data_dir / "thing").as_uri()}
+    assert _things(b) == {(second.data_dir / "thing").as_uri()}
+    assert b.meta["location"] == second.root.as_uri()
+    assert _next(first).path == a.path and _next(second).path == b.path  # found again, not built
+    # what users see, on both engines
+    for project in (first, second):
+        for engine in ("oxigraph", "rdflib"):
+            snapshot_module._found.clear()
+            out = run_cli("--project", str(project.root), "sparql", "-f", "csv", "--engine", engine, "-",
+                          input='SELECT ?s WHERE { ?s rdfs:label "A thing"@en }')
+            assert out.exit_code == 0, out.output
+            assert out.output.split() == ["s", (project.data_dir / "thing").as_uri()], engine
+
+
+def test_an_edit_is_not_made_from_another_checkouts_snapshot(tmp_path, monkeypatch, extend_any_size):
+    """Diffing the edited files reads `<thing>` as this folder's: another checkout's snapshot cannot be extended."""
+    first = copy_project(tmp_path / "a")
+    (first.data_dir / "zz-relative.ttl").write_text(RELATIVE, encoding="utf-8")
+    a = get_snapshot(first)
+    second = copy_project(tmp_path / "b")
+    (second.data_dir / "zz-relative.ttl").write_text(RELATIVE + "<other> a <Thing> .\n", encoding="utf-8")
+    b = _next(second)
+    assert "extended_from" not in b.meta and b.meta["location"] == second.root.as_uri()
+    assert _things(b) == {(second.data_dir / "thing").as_uri()}
+    # its own snapshot is extended, and stays this checkout's
+    _edit(second.data_dir / "zz-relative.ttl", "<other> a <Thing> .", "<other> a <Other> .")
+    c = _next(second)
+    assert c.meta["extended_from"] == b.key and c.meta["location"] == second.root.as_uri()
+    _same_as_built(c, second, tmp_path / "full", monkeypatch)
+    assert _next(first).path == a.path
+
+
+def test_an_edit_that_adds_a_relative_iri_records_the_location(tmp_path, monkeypatch, extend_any_size):
+    project = copy_project(tmp_path / "a")
+    old = get_snapshot(project)
+    (project.data_dir / "zz-relative.ttl").write_text(RELATIVE, encoding="utf-8")
+    new = _next(project)
+    assert new.meta["extended_from"] == old.key and new.meta["location"] == project.root.as_uri()
+    other = copy_project(tmp_path / "b")
+    (other.data_dir / "zz-relative.ttl").write_text(RELATIVE, encoding="utf-8")
+    assert _things(_next(other)) == {(other.data_dir / "thing").as_uri()}
