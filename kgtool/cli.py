@@ -285,9 +285,10 @@ def _read_query_source(source: str) -> str:
 
 @cli.command("export", context_settings=CONTEXT)
 @click.option("-f", "--format", "fmt", default="ttl", show_default=True,
-              type=click.Choice(["ttl", "nt", "jsonld", "trig", "xml"]))
-@click.option("--inferred", is_flag=True, help="Include the OWL RL inferences (TriG always has them apart).")
-@click.option("--data-only", is_flag=True, help="Leave out the ontology (in TriG: its named graph).")
+              type=click.Choice(["ttl", "nt", "jsonld", "trig", "nq", "xml"]))
+@click.option("--inferred", is_flag=True,
+              help="Include the OWL RL inferences (TriG and N-Quads always have them, in a graph apart).")
+@click.option("--data-only", is_flag=True, help="Leave out the ontology (in TriG and N-Quads: its named graph).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE (atomically).")
 @click.pass_context
 def export_cmd(ctx: click.Context, fmt: str, inferred: bool, data_only: bool, output: str | None) -> None:
@@ -296,7 +297,8 @@ def export_cmd(ctx: click.Context, fmt: str, inferred: bool, data_only: bool, ou
     \b
     Examples:
       kgtool export --format ttl -o kzcn.ttl
-      kgtool export --format trig --inferred -o kzcn.trig
+      kgtool export --format trig -o kzcn.trig
+      kgtool export --format nq --data-only -o kzcn.nq
     """
     from .exporting import export_graph
 

@@ -19,11 +19,11 @@ from rdflib import BNode, Graph, Literal, URIRef
 from . import atomic
 from .errors import InputError, UsageError
 from .fastexport import GRAPH_NAMES as _GRAPH_IRIS
-from .fastexport import ntriples, trig, turtle
+from .fastexport import nquads, ntriples, trig, turtle
 from .loading import new_graph
 from .namespaces import PREFIXES
 
-FORMATS = {"ttl": "turtle", "nt": "nt", "jsonld": "json-ld", "trig": "trig", "xml": "xml"}
+FORMATS = {"ttl": "turtle", "nt": "nt", "jsonld": "json-ld", "trig": "trig", "nq": "nquads", "xml": "xml"}
 GRAPH_NAMES = {name: URIRef(iri) for name, iri in _GRAPH_IRIS.items()}
 
 
@@ -102,7 +102,7 @@ def _rdflib_term(node):
 def serialize(graph: Graph, fmt: str) -> str:
     if fmt not in FORMATS:
         raise UsageError(f"unknown export format {fmt!r}", hint=f"choose one of: {', '.join(FORMATS)}")
-    if fmt == "nt":
+    if fmt in ("nt", "nq"):  # one graph in N-Quads: the default graph, which is its N-Triples
         return ntriples(graph_lines(graph)).decode("utf-8")
     if fmt in ("ttl", "trig"):  # one graph in TriG: the default graph, which is its Turtle
         return turtle(graph_lines(graph)).decode("utf-8")
@@ -113,11 +113,11 @@ def serialize(graph: Graph, fmt: str) -> str:
     return _sorted_rdfxml(ordered.serialize(format="xml"))
 
 
-def serialize_dataset(graphs: dict[str, Graph]) -> str:
-    """TriG: each graph (``ontology``, ``asserted``, ``inferred``; those given) as a named graph, in that
-    order, under one block of prefixes."""
+def serialize_dataset(graphs: dict[str, Graph], fmt: str = "trig") -> str:
+    """TriG (under one block of prefixes) or N-Quads (``nq``): each graph (``ontology``, ``asserted``,
+    ``inferred``; those given) as a named graph, in that order."""
     parts = [(str(GRAPH_NAMES[name]), graph_lines(graphs[name])) for name in GRAPH_NAMES if name in graphs]
-    return trig(parts).decode("utf-8")
+    return (nquads if fmt == "nq" else trig)(parts).decode("utf-8")
 
 
 def graph_lines(graph: Graph) -> list[bytes]:

@@ -1,6 +1,6 @@
 """What `kgtool export` and `kgtool reason` produce from the project.
 
-Turtle, N-Triples and TriG are written from the snapshot's N-Triples files by :mod:`kgtool.fastexport`
+Turtle, N-Triples, TriG and N-Quads are written from the snapshot's N-Triples files by :mod:`kgtool.fastexport`
 (a million triples in seconds; rdflib only labels the few blank nodes); JSON-LD and RDF/XML by rdflib's
 writers from the same lines, every literal as written. :func:`export_graph_rdflib` goes through rdflib
 graphs parsed from the sources, with the same writers, so tests/test_export.py can compare the two paths
@@ -15,13 +15,13 @@ from .project import Project
 from .snapshot import get_snapshot
 
 #: The formats of `kgtool export` (kgtool.export.FORMATS; not imported from there, which imports rdflib).
-FORMATS = ("ttl", "nt", "jsonld", "trig", "xml")
+FORMATS = ("ttl", "nt", "jsonld", "trig", "nq", "xml")
 
 
 def export_graph(project: Project, fmt: str, inferred: bool = False, data_only: bool = False) -> str:
     """The project as `kgtool export` writes it: ontology + data (``data_only``: the data alone), with the
-    OWL RL inferences if ``inferred``; TriG always has the three apart, as named graphs (the ontology's
-    left out if ``data_only``)."""
+    OWL RL inferences if ``inferred``; TriG and N-Quads always have the three apart, as named graphs (the
+    ontology's left out if ``data_only``)."""
     _check_format(fmt)
     if fmt in FAST_FORMATS:
         return export_bytes(project, fmt, inferred=inferred, data_only=data_only).decode("utf-8")
@@ -44,11 +44,11 @@ def export_graph_rdflib(project: Project, fmt: str, inferred: bool = False, data
     from .loading import new_graph, parse_files
 
     _check_format(fmt)
-    if fmt == "trig":
+    if fmt in ("trig", "nq"):
         ontology = parse_files([project.ontology_file])
         graphs = {"ontology": ontology, "asserted": _data_only(project, ontology),
                   "inferred": inferred_triples(project)}
-        return serialize_dataset({k: v for k, v in graphs.items() if not (data_only and k == "ontology")})
+        return serialize_dataset({k: v for k, v in graphs.items() if not (data_only and k == "ontology")}, fmt)
     if data_only:
         graph = _data_only(project, parse_files([project.ontology_file]))
     else:

@@ -40,7 +40,9 @@ from .namespaces import BASE, PREFIXES
 from .project import Project
 from .snapshot import get_snapshot, parse_file
 
-FAST_FORMATS = ("ttl", "nt", "trig")
+FAST_FORMATS = ("ttl", "nt", "trig", "nq")
+#: The formats that keep the ontology, the data and the inferences apart, as named graphs.
+DATASET_FORMATS = ("trig", "nq")
 #: The prefixes Turtle and TriG use: the project's, and the vocabularies the ontology (vann) and `kgtool
 #: stats --format ttl` (void) use besides. Fixed, so the output never depends on a parser's bindings.
 TURTLE_PREFIXES = {**PREFIXES, "vann": "http://purl.org/vocab/vann/", "void": "http://rdfs.org/ns/void#"}
@@ -66,17 +68,17 @@ _INDENT = b"    "
 
 # ------------------------------------------------------------------------------------------ the project
 def export_fast(project: Project, fmt: str = "ttl", inferred: bool = False, data_only: bool = False) -> str:
-    """The project's triples as Turtle (``ttl``), N-Triples (``nt``) or TriG (``trig``, always with the
-    inferences, in their own graph; without the ontology's graph if ``data_only``), as `kgtool export`
-    writes them."""
+    """The project's triples as Turtle (``ttl``), N-Triples (``nt``), or TriG (``trig``) or N-Quads (``nq``),
+    which always have the inferences, in their own graph (and leave out the ontology's graph if
+    ``data_only``), as `kgtool export` writes them."""
     return export_bytes(project, fmt, inferred=inferred, data_only=data_only).decode("utf-8")
 
 
 def export_bytes(project: Project, fmt: str = "ttl", inferred: bool = False, data_only: bool = False) -> bytes:
     """:func:`export_fast` as UTF-8 bytes (a large export is never held as a str)."""
-    if fmt == "trig":
+    if fmt in DATASET_FORMATS:
         graphs = dataset_lines(project)
-        return trig(graphs[1:] if data_only else graphs)
+        return (trig if fmt == "trig" else nquads)(graphs[1:] if data_only else graphs)
     lines = project_lines(project, inferred=inferred, data_only=data_only)
     return ntriples(lines) if fmt == "nt" else turtle(lines)
 
@@ -242,14 +244,20 @@ def ntriples(lines: Lines | list[bytes]) -> bytes:
     every = lines.plain
     every += canonical_labels(lines.blank)
     every.sort()
+    out = _distinct(every)
+    out.append(b"")
+    return b" .\n".join(out)
+
+
+def _distinct(ordered: list[bytes]) -> list[bytes]:
+    """The sorted lines without repeats."""
     out = []
     previous = None
-    for line in every:
+    for line in ordered:
         if line != previous:
             out.append(line)
             previous = line
-    out.append(b"")
-    return b" .\n".join(out)
+    return out
 
 
 # ------------------------------------------------------------------------------------------ Turtle
@@ -470,6 +478,30 @@ def trig(graphs: list[tuple[str, Lines | list[bytes] | Callable[[], Lines]]],
     distinct across graphs."""
     terms = _Terms(TURTLE_PREFIXES if prefixes is None else prefixes)
     bodies = []
+    for name, lines in _named_graphs(graphs):
+        body = b"\n".join(_Writer(lines, terms, margin=_INDENT, relabel=False).blocks())
+        bodies.append(b"<" + name.encode() + b"> {\n" + (body or b"\n") + b"}\n")
+        del lines, body  # before the next graph is loaded
+    return terms.prefix_lines() + b"\n" + b"\n".join(bodies)
+
+
+def nquads(graphs: list[tuple[str, Lines | list[bytes] | Callable[[], Lines]]]) -> bytes:
+    """An N-Quads document of the same named graphs as :func:`trig`: each graph's sorted N-Triples lines
+    with its name, in the order given, for loaders that take a line per quad."""
+    parts = []
+    for name, lines in _named_graphs(graphs):
+        every = lines.plain
+        every += lines.blank
+        every.sort()
+        suffix = b" <" + name.encode() + b"> .\n"
+        parts.append(suffix.join(_distinct(every)) + suffix if every else b"")
+        del lines, every
+    return b"".join(parts)
+
+
+def _named_graphs(graphs: list[tuple[str, Lines | list[bytes] | Callable[[], Lines]]]) -> Iterable[tuple[str, Lines]]:
+    """Each graph's lines, loaded when it comes to it, its blank nodes labelled canonically and apart from
+    those of the graphs before it (in a dataset a label names one node across graphs)."""
     taken: set[bytes] = set()
     for number, (name, lines) in enumerate(graphs, 1):
         if callable(lines):
@@ -477,10 +509,7 @@ def trig(graphs: list[tuple[str, Lines | list[bytes] | Callable[[], Lines]]],
         if not isinstance(lines, Lines):
             lines = Lines.of(lines)
         lines.blank = _distinct_labels(canonical_labels(lines.blank), taken, b"_g%d" % number)
-        body = b"\n".join(_Writer(lines, terms, margin=_INDENT, relabel=False).blocks())
-        bodies.append(b"<" + name.encode() + b"> {\n" + (body or b"\n") + b"}\n")
-        del lines, body  # before the next graph is loaded
-    return terms.prefix_lines() + b"\n" + b"\n".join(bodies)
+        yield name, lines
 
 
 def _distinct_labels(blank: list[bytes], taken: set[bytes], suffix: bytes) -> list[bytes]:

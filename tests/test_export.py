@@ -204,7 +204,7 @@ def test_empty_graph():
 
 
 # ------------------------------------------------------------------------------------------ the command
-@pytest.mark.parametrize("fmt", ["ttl", "nt", "trig"])
+@pytest.mark.parametrize("fmt", ["ttl", "nt", "trig", "nq"])
 def test_data_only_export_is_deterministic_across_processes(fmt, tmp_path):
     outputs = []
     for seed in ("1", "2"):
@@ -347,3 +347,43 @@ def test_construct_results_keep_odd_literals_in_every_graph_format(engine, tmp_p
     assert len(list(ox.parse(turtle.encode(), format=ox.RdfFormat.TURTLE))) == 3
     doc = _strict_json(run_cli("sparql", str(query), "--engine", engine, "-f", "jsonld").stdout)
     assert _value_objects(doc) == {("INF", "xsd:double"), ("NaN", "xsd:double"), ("abc", "xsd:double")}
+
+
+# ------------------------------------------------------------------------------------------ N-Quads
+def _quads(text: str, fmt) -> set[tuple[str, str, str, str]]:
+    return {(str(q.subject), str(q.predicate), str(q.object), str(q.graph_name))
+            for q in ox.parse(text, format=fmt)}
+
+
+@pytest.mark.parametrize("data_only", [False, True])
+def test_nquads_hold_the_same_quads_as_trig_sorted_per_graph(project, data_only):
+    nq = export_graph(project, "nq", data_only=data_only)
+    got, expected = (_quads(nq, ox.RdfFormat.N_QUADS),
+                     _quads(export_graph(project, "trig", data_only=data_only), ox.RdfFormat.TRIG))
+    assert {q[3] for q in got} == {q[3] for q in expected}
+    for graph in {q[3] for q in expected}:  # TriG writes lists and single-use blank nodes unlabelled
+        assert _same_graph({q[:3] for q in got if q[3] == graph}, {q[:3] for q in expected if q[3] == graph})
+    lines = nq.splitlines()
+    names = [line.rsplit(" ", 2)[1] for line in lines]
+    graphs = [f"<{fastexport.GRAPH_NAMES[g]}>" for g in ("ontology", "asserted", "inferred")][data_only:]
+    assert list(dict.fromkeys(names)) == graphs  # one run per graph, in the TriG order
+    for graph in graphs:
+        mine = [line for line in lines if line.endswith(f" {graph} .")]
+        assert mine == sorted(set(mine))
+    assert len(lines) == len(set(lines)) and nq.endswith(" .\n")
+
+
+def test_nquads_keep_blank_nodes_of_different_graphs_apart():
+    shared = "<urn:a> <urn:p> _:x . <urn:b> <urn:p> _:x . _:x <urn:q> 1 ."
+    document = fastexport.nquads([("urn:g1", _lines(shared)), ("urn:g2", _lines(shared)), ("urn:g3", [])]).decode()
+    quads = list(ox.parse(document, format=ox.RdfFormat.N_QUADS))
+    assert len(quads) == 6
+    assert len({q.subject for q in quads if q.subject.__class__ is ox.BlankNode}) == 2
+    assert fastexport.nquads([("urn:g1", [])]) == b""
+
+
+def test_export_nq_through_the_command(tmp_path):
+    target = tmp_path / "kzcn.nq"
+    run_cli("export", "--format", "nq", "-o", str(target))
+    assert target.read_text(encoding="utf-8") == run_cli("export", "-f", "nq").stdout
+    assert len(list(ox.parse(path=str(target), format=ox.RdfFormat.N_QUADS))) > 8000
