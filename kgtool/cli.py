@@ -182,12 +182,17 @@ def queries_cmd(ctx: click.Context, fmt: str) -> None:
     click.echo(render_catalogue(load_catalogue(_project(ctx)), fmt), nl=False)
 
 
+#: The formats of query and sparql (kgtool.render): xml is SPARQL XML results, or RDF/XML for a graph.
+_RESULT_FORMATS = click.Choice(["table", "csv", "tsv", "json", "xml", "md", "ttl", "nt", "jsonld"])
+_RESULT_FORMAT_HELP = ("Result format. Default: a table; Turtle for CONSTRUCT and DESCRIBE (ttl, nt, jsonld, "
+                       "xml). xml: SPARQL XML results, or RDF/XML for a graph.")
+
+
 @cli.command("query", context_settings=CONTEXT)
 @click.argument("name")
 @click.option("-p", "--param", "params", nargs=2, multiple=True, metavar="NAME VALUE",
               help="A parameter value; repeat for several. Values are checked against the declared type.")
-@click.option("-f", "--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json", "md", "ttl", "nt", "jsonld"]),
-              help="Result format. Default: a table; Turtle for CONSTRUCT and DESCRIBE (ttl/nt/jsonld).")
+@click.option("-f", "--format", "fmt", type=_RESULT_FORMATS, help=_RESULT_FORMAT_HELP)
 @click.option("--no-inference", is_flag=True, help="Query the asserted triples only, without OWL RL inferences.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE instead of stdout.")
 @click.option("--endpoint", metavar="URL", help="Run it on this SPARQL 1.1 endpoint instead of locally.")
@@ -234,8 +239,7 @@ def query_cmd(ctx: click.Context, name: str, params: tuple[tuple[str, str], ...]
 
 @cli.command("sparql", context_settings=CONTEXT)
 @click.argument("source", type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("-f", "--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json", "md", "ttl", "nt", "jsonld"]),
-              help="Result format. Default: a table; Turtle for CONSTRUCT and DESCRIBE (ttl/nt/jsonld).")
+@click.option("-f", "--format", "fmt", type=_RESULT_FORMATS, help=_RESULT_FORMAT_HELP)
 @click.option("--no-inference", is_flag=True, help="Query the asserted triples only.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE instead of stdout.")
 @_ENGINE_OPTION

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import urllib.parse
 from dataclasses import dataclass
-from xml.sax.saxutils import escape, quoteattr
 
 from .errors import UsageError
-from .render import ask_table, render, render_graph
-from .terms import XSD, AskResult, GraphResult, QueryResult, SelectResult, Term
+from .render import ask_table, render, render_graph, results_xml
+from .terms import AskResult, GraphResult, QueryResult
 
 #: Media types the endpoint writes, in order of preference, with the format name used inside kgtool.
 RESULT_TYPES = {
@@ -194,41 +193,3 @@ def serialize_result(result: QueryResult, fmt: str) -> tuple[bytes, str]:
     else:
         text = render(result, fmt)
     return text.encode("utf-8"), CONTENT_TYPES[fmt]
-
-
-def results_xml(result: SelectResult | AskResult) -> str:
-    """SPARQL Query Results XML Format (https://www.w3.org/TR/rdf-sparql-XMLres/)."""
-    out = ['<?xml version="1.0" encoding="utf-8"?>',
-           '<sparql xmlns="http://www.w3.org/2005/sparql-results#">']
-    if isinstance(result, AskResult):
-        out += ["  <head/>", f"  <boolean>{'true' if result.value else 'false'}</boolean>", "</sparql>"]
-        return "\n".join(out) + "\n"
-    out.append("  <head>")
-    out += [f"    <variable name={quoteattr(v)}/>" for v in result.variables]
-    out += ["  </head>", "  <results>"]
-    for row in result.rows:
-        out.append("    <result>")
-        for name, term in zip(result.variables, row, strict=True):
-            if term is not None:
-                out.append(f"      <binding name={quoteattr(name)}>{_xml_term(term)}</binding>")
-        out.append("    </result>")
-    out += ["  </results>", "</sparql>"]
-    return "\n".join(out) + "\n"
-
-
-def _xml_term(term: Term) -> str:
-    value = escape(_xml_chars(term.value))
-    if term.kind == "iri":
-        return f"<uri>{value}</uri>"
-    if term.kind == "bnode":
-        return f"<bnode>{value}</bnode>"
-    if term.lang:
-        return f"<literal xml:lang={quoteattr(term.lang)}>{value}</literal>"
-    if term.datatype and term.datatype != XSD + "string":
-        return f"<literal datatype={quoteattr(term.datatype)}>{value}</literal>"
-    return f"<literal>{value}</literal>"
-
-
-def _xml_chars(text: str) -> str:
-    """XML 1.0 cannot hold most control characters: they become U+FFFD."""
-    return "".join(c if c in "\t\n\r" or ord(c) >= 0x20 else "\ufffd" for c in text)

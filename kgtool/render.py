@@ -1,4 +1,5 @@
-"""Rendering query results as a table, CSV, TSV, JSON (SPARQL 1.1 results) or Markdown.
+"""Rendering query results as a table, CSV, TSV, JSON or XML (SPARQL 1.1 results) or Markdown; graphs as
+Turtle, N-Triples, JSON-LD or RDF/XML.
 
 Works on engine-neutral :mod:`kgtool.terms` values only, so it serves every engine alike.
 """
@@ -13,8 +14,9 @@ from .errors import UsageError
 from .namespaces import shorten
 from .terms import XSD, AskResult, GraphResult, QueryResult, SelectResult, Term
 
-SELECT_FORMATS = ("table", "csv", "tsv", "json", "md")
-GRAPH_FORMATS = ("ttl", "nt", "jsonld")
+SELECT_FORMATS = ("table", "csv", "tsv", "json", "xml", "md")
+#: ``xml`` is RDF/XML for a graph (as Jena's ``arq --results=XML``), SPARQL XML results for a table.
+GRAPH_FORMATS = ("ttl", "nt", "jsonld", "xml")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -44,8 +46,11 @@ def render(result: QueryResult, fmt: str | None = None, width: int | None = None
             return json.dumps({"head": {}, "boolean": result.value}) + "\n"
         if fmt in ("csv", "tsv"):  # as SPARQL endpoints write a boolean in CSV/TSV
             return ask_table(result)
+        if fmt == "xml":
+            return results_xml(result)
         if fmt not in (None, "table", "md"):
-            raise UsageError(f"an ASK result is true or false, not a {fmt} graph", hint="use -f table, json or csv")
+            raise UsageError(f"an ASK result is true or false, not a {fmt} graph",
+                             hint="use -f table, json, xml or csv")
         return ("yes" if result.value else "no") + "\n"
     if fmt is None:
         fmt = "table"
@@ -172,7 +177,8 @@ def _md(result: SelectResult, _width: int | None) -> str:
     return "\n".join(lines) + "\n"
 
 
-_SELECT_RENDERERS = {"table": _table, "csv": _csv, "tsv": _tsv, "json": _json, "md": _md}
+_SELECT_RENDERERS = {"table": _table, "csv": _csv, "tsv": _tsv, "json": _json, "md": _md,
+                     "xml": lambda result, _width: results_xml(result)}
 
 
 def render_graph(result: GraphResult, fmt: str = "ttl") -> str:
@@ -197,3 +203,45 @@ def _oxigraph_lines(lines: list[bytes]) -> list[bytes]:
     import pyoxigraph as ox
 
     return [str(t).encode("utf-8") for t in ox.parse(b"\n".join(lines), format=ox.RdfFormat.N_TRIPLES)]
+
+
+def results_xml(result: SelectResult | AskResult) -> str:
+    """SPARQL Query Results XML Format (https://www.w3.org/TR/rdf-sparql-XMLres/)."""
+    from xml.sax.saxutils import quoteattr  # here: it imports urllib.request, which every start would pay
+
+    out = ['<?xml version="1.0" encoding="utf-8"?>',
+           '<sparql xmlns="http://www.w3.org/2005/sparql-results#">']
+    if isinstance(result, AskResult):
+        out += ["  <head/>", f"  <boolean>{'true' if result.value else 'false'}</boolean>", "</sparql>"]
+        return "\n".join(out) + "\n"
+    out.append("  <head>")
+    out += [f"    <variable name={quoteattr(v)}/>" for v in result.variables]
+    out += ["  </head>", "  <results>"]
+    for row in result.rows:
+        out.append("    <result>")
+        for name, term in zip(result.variables, row, strict=True):
+            if term is not None:
+                out.append(f"      <binding name={quoteattr(name)}>{_xml_term(term)}</binding>")
+        out.append("    </result>")
+    out += ["  </results>", "</sparql>"]
+    return "\n".join(out) + "\n"
+
+
+def _xml_term(term: Term) -> str:
+    from xml.sax.saxutils import escape, quoteattr
+
+    value = escape(_xml_chars(term.value))
+    if term.kind == "iri":
+        return f"<uri>{value}</uri>"
+    if term.kind == "bnode":
+        return f"<bnode>{value}</bnode>"
+    if term.lang:
+        return f"<literal xml:lang={quoteattr(term.lang)}>{value}</literal>"
+    if term.datatype and term.datatype != XSD + "string":
+        return f"<literal datatype={quoteattr(term.datatype)}>{value}</literal>"
+    return f"<literal>{value}</literal>"
+
+
+def _xml_chars(text: str) -> str:
+    """XML 1.0 cannot hold most control characters: they become U+FFFD."""
+    return "".join(c if c in "\t\n\r" or ord(c) >= 0x20 else "\ufffd" for c in text)

@@ -257,6 +257,25 @@ def test_each_form_has_its_own_default_format_and_ask_takes_csv():
     assert csv_lines == ["_askResult", "true"]
 
 
+def test_xml_is_sparql_xml_results_for_a_table_or_a_boolean_and_rdf_xml_for_a_graph():
+    import pyoxigraph as ox
+
+    xml = run_cli("query", "ci-partners", "-f", "xml").stdout
+    json_rows = run_cli("query", "ci-partners", "-f", "json").stdout
+    parsed = ox.parse_query_results(xml, format=ox.QueryResultsFormat.XML)
+    assert [v.value for v in parsed.variables] == ["host_university", "host_city", "chinese_partner",
+                                                    "partner_city", "source"]
+    rows = [[str(s[v]) if s[v] is not None else None for v in parsed.variables] for s in parsed]
+    from_json = ox.parse_query_results(json_rows, format=ox.QueryResultsFormat.JSON)
+    assert rows == [[str(s[v]) if s[v] is not None else None for v in from_json.variables] for s in from_json]
+    assert len(rows) == 5
+    ask = run_cli("query", "has-source", "-p", "entity", "place:almaty", "-f", "xml").stdout
+    assert bool(ox.parse_query_results(ask, format=ox.QueryResultsFormat.XML)) is True
+    graph = run_cli("query", "entity-graph", "-p", "entity", "place:almaty", "-f", "xml").stdout
+    nt = run_cli("query", "entity-graph", "-p", "entity", "place:almaty", "-f", "nt").stdout
+    assert {str(t) for t in ox.parse(graph, format=ox.RdfFormat.RDF_XML)} == {line[:-2] for line in nt.splitlines()}
+
+
 def test_validate_reports_an_ill_typed_literal_in_data_even_where_no_shape_constrains_it(tmp_path):
     """kzcn:note has no sh:datatype, so only the lexical check the gate also runs can see it."""
     root = copy_project(tmp_path / "project")
