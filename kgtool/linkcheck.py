@@ -36,7 +36,13 @@ def link_findings(store, asserted: Path) -> list[Finding]:
     misfits = _outside_signatures(links, types, signatures)
     blamed = {f.value for f in misfits} | {f.focus for f in misfits}
     clashes = [f for f in disjoint_clashes(store) if f"<{f.focus}>" not in blamed and f.focus not in blamed]
-    return misfits + clashes + _undescribed(links, types)
+    return _in_order(misfits) + clashes + _in_order(_undescribed(links, types))
+
+
+def _in_order(findings: list[Finding]) -> list[Finding]:
+    """By focus, property, value: the lines of asserted.nt come in the order the snapshot was made in
+    (a build, or an older snapshot extended), which a report must not show."""
+    return sorted(findings, key=lambda f: (str(f.focus), str(f.path), str(f.value), f.message))
 
 
 def _signatures(store):

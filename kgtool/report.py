@@ -101,9 +101,18 @@ def render_json(report: Report) -> str:
         "conforms": report.conforms,
         "counts": report.counts(),
         "checked_triples": report.checked_triples,
-        "findings": [asdict(f) for f in report.findings],
+        "findings": [_json_finding(f) for f in report.findings],
     }
     return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+
+
+def _json_finding(finding: Finding) -> dict:
+    """A finding's fields; a shape that is a blank node is left unnamed (as in Turtle): its label is new at
+    every parse, and the same data must give the same report."""
+    fields = asdict(finding)
+    if fields["source_shape"].startswith("_:"):
+        fields["source_shape"] = ""
+    return fields
 
 
 def render_turtle(report: Report) -> str:
