@@ -37,10 +37,10 @@ def build(project: Path, variant: str) -> dict:
         infer = snapshot.infer_facts
 
         def kzcn_only(facts, project):
-            inferred, reasoner = infer(facts, project)
+            inferred, *rest = infer(facts, project)
             kept = {p: [(s, o) for s, o in pairs if o.startswith(KZCN)] if p == RDF_TYPE else pairs
                     for p, pairs in inferred.items() if p == RDF_TYPE or p.startswith(KZCN)}
-            return kept, reasoner
+            return kept, *rest
 
         snapshot.infer_facts = kzcn_only
     start, cpu = time.perf_counter(), os.times()

@@ -507,13 +507,20 @@ def new_inferences(existing: Existing, contribution: Graph) -> Graph:
 
 def closure_of(existing: Existing, added: list[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
     """The new inferences of ``added`` (N-Triples strings) over the snapshot's closure, incrementally."""
+    found = incremental_closure(existing, added)
+    return found.inferred() - set(added) if found is not None else set()
+
+
+def incremental_closure(existing: Existing, added: list[tuple[str, str, str]]):
+    """The fast reasoner run on ``added`` over the snapshot's closure (a :class:`kgtool.rules.Closure`), or
+    None when the snapshot holds all of them already."""
     from . import rules
 
     base = existing.base
     fresh = [t for t in added if not base.has(*t)]
     if not fresh:
-        return set()
-    return rules.Closure(fresh, base=base, tbox_facts=existing.tbox).run().inferred() - set(added)
+        return None
+    return rules.Closure(fresh, base=base, tbox_facts=existing.tbox).run()
 
 
 def neighbourhood_inferences(existing: Existing, contribution: Graph) -> Graph:

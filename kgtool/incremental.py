@@ -43,9 +43,14 @@ on a slower day (benchmarks/README.md). It is done only when the result equals w
 (tests compare the two, file by file and quad by quad): the old closure came from :mod:`kgtool.rules`,
 the changed triples hold no blank node (whose labels no two parses share) and no axiom (subclass,
 subproperty, domain, range, a property's characteristics, ``owl:sameAs`` …: those change what every older
-triple entails), and for a removal the data holds no ``owl:sameAs`` (DRed here has no equality rules) and
-no other typed value of the same subject and property (the store keeps ``"1"^^xsd:positiveInteger`` and
-``"01"^^xsd:integer`` as one). Otherwise the snapshot is built as it always was.
+triple entails), the old data and the change make no two names one individual (``owl:sameAs``, asserted
+or from a functional property: DRed here has no equality rules, and the store does not hold such
+inferences, so the build records it), every literal is written in the form the store keeps it in or one
+``exact-literals.nt`` restores (the reasoning reads the store: :mod:`kgtool.literal_forms`), and no two
+values of one subject and predicate are one in the store (``"1"^^xsd:positiveInteger`` and
+``"1"^^xsd:integer``: taking one out of the store would take the other along; a build records whether the
+data has such a pair, and an extension refuses to make one). Otherwise the snapshot is built as it always
+was.
 """
 
 from __future__ import annotations
@@ -56,7 +61,7 @@ from array import array
 from pathlib import Path
 from typing import NamedTuple
 
-from . import closure, rules
+from . import closure, literal_forms, rules
 from .snapshot import (
     NORMALISED_DATATYPES,
     SNAPSHOT_FORMAT,
@@ -123,6 +128,8 @@ def after_merge(existing, before: dict[Path, str], written: dict[Path, str],
         folder, made = closure.folder_entry(f"snapshot-{key[:40]}", intact, make)
     except Moved:
         return "the input files changed during the merge"
+    except NotExact as exc:
+        return str(exc)
     snapshot = Snapshot(folder, key)
     if made:  # a snapshot found instead was built, its lines in another order: its index is its own
         extend_gate_index(old, snapshot)
@@ -318,31 +325,53 @@ def why_not(existing, added: set[Triple]) -> str:
     """Why the added triples need a full build (empty: they do not)."""
     if not existing.reasoner_suffices:
         return "the ontology needs owlrl"
+    meta = existing.snapshot.meta
+    if meta.get("same_as", True):  # left out of the store's inferences, as owlrl's are, so told by the build
+        return "the data makes two names one individual (owl:sameAs)"
+    if meta.get("inexact", True):  # the reasoner reads the store: its forms would be taken for the data's
+        return "the data holds a literal the store keeps in another form"
     if any(term.startswith("_:") for triple in added for term in triple):
         return "the added triples hold blank nodes"
     if rules.changes_rules(added):
         return "the added triples change the ontology's axioms"
+    if literal_forms.inexact(literal_forms.stored_forms(
+            o for _s, _p, o in added if literal_forms.may_change(o))):
+        return "an added literal is not written in the form the store keeps"
     return ""
 
 
 def why_not_retract(existing, removed: set[Triple]) -> str:
     """Why removing these triples needs a full build (empty: it does not)."""
+    if existing.snapshot.meta.get("collapses", True) and any(literal_forms.may_change(o) for _s, _p, o in removed):
+        # two values the store keeps as one ("1"^^xsd:positiveInteger and "1"^^xsd:integer of one subject
+        # and predicate): taking one out of the store would take the other along
+        return "the data holds two values the store keeps as one"
+    return ""
+
+
+def _kept_as_one(existing, triples: set[Triple]) -> bool:
+    """Whether a new triple's literal is one the store keeps as a value already there, written otherwise
+    (or as another new triple's): the snapshot would then hold two values the store keeps as one."""
     import pyoxigraph as ox
 
     from .fastvalidate import to_term
 
-    store = existing.store
-    if next(iter(store.quads_for_pattern(None, to_term(rules.SAME), None)), None) is not None:
-        return "the data holds owl:sameAs"  # DRed here has no equality rules
-    for s, p, o in removed:
-        if o[0] == '"' and "^^" in o and not o.endswith(_STRING):
-            # the store keeps "1"^^xsd:positiveInteger and "01"^^xsd:integer as one value: removing one
-            # of several typed values could take another's along
-            literals = [q for q in store.quads_for_pattern(to_term(s), to_term(p), None)
-                        if isinstance(q.object, ox.Literal)]
-            if len(literals) > 1:
-                return "a typed value was removed beside others of the same property"
-    return ""
+    checked = [t for t in triples if literal_forms.may_change(t[2])]
+    forms = literal_forms.stored_forms(o for _s, _p, o in checked)
+    objects: dict[tuple[str, str], set[str]] = {}
+    for s, p, o in checked:
+        objects.setdefault((s, p), set()).add(o)
+    for (s, p), new in objects.items():
+        new_forms = {forms[o] for o in new}
+        if len(new_forms) < len(new):
+            return True
+        stored = {str(q.object) for q in existing.store.quads_for_pattern(to_term(s), to_term(p), None)
+                  if isinstance(q.object, ox.Literal)}
+        if not stored.isdisjoint(new_forms):
+            written = existing.base.objects(s, p)
+            if any(forms[o] in stored and o not in written for o in new):
+                return True
+    return False
 
 
 def extend(existing, old: Snapshot, folder: Path, key: str, added: set[Triple], inputs: dict[str, str],
@@ -356,7 +385,7 @@ def extend(existing, old: Snapshot, folder: Path, key: str, added: set[Triple], 
     ``repeats`` then says a later removal must look in the other files)."""
     import pyoxigraph as ox
 
-    from .context import closure_of
+    from .context import incremental_closure
 
     clock = [time.perf_counter()]
 
@@ -375,13 +404,16 @@ def extend(existing, old: Snapshot, folder: Path, key: str, added: set[Triple], 
         kept = still | added
         found = rules.rederived(overdeleted - still, kept, rules.Without(base, overdeleted), tbox, existing.tbox)
         entailed = {_line(t): t for t in found.inferred() - kept}
-        if any(t[1] == rules.SAME for t in entailed.values()):
-            raise NotExact("the change entails owl:sameAs")
         gone = {_line(t) for t in overdeleted - kept} - entailed.keys()
     else:  # asserted.nt is carried below, while the store is written
-        entailed = {_line(t): t for t in closure_of(existing, sorted(added))}
+        found = incremental_closure(existing, sorted(added))
+        entailed = {_line(t): t for t in found.inferred() - added} if found is not None else {}
         gone = set()
         asserted = None
+    if found is not None and found.same:  # DRed here has no equality rules, and the build must say so
+        raise NotExact("the change makes two names one individual (owl:sameAs)")
+    if _kept_as_one(existing, added | set(entailed.values())):
+        raise NotExact("a new value is one the store keeps as a value already there")
     phases = {"reason": lap()}
     ox.Store.read_only(str(old.store_dir)).backup(str(folder / "store"))
     store = ox.Store(str(folder / "store"))
@@ -429,11 +461,12 @@ def extend(existing, old: Snapshot, folder: Path, key: str, added: set[Triple], 
         # a triple added that was asserted already (or added to two files: ``twice``) is now written twice
         "repeats": meta.get("repeats", True) or twice or any(line in asserted.kept for line in added_lines),
         "removed": asserted.dropped, "parent_asserted": [stat.st_size, stat.st_mtime_ns, stat.st_ino],
+        # the flags a build sets (refused above when the parent had them, or the change brings them in)
+        "same_as": False, "inexact": False, "collapses": meta.get("collapses", True),
         **({"location": located} if located else {})}, inputs)
     return len(new_asserted), len(new_inferred)
 
 
-_STRING = "^^<http://www.w3.org/2001/XMLSchema#string>"
 
 
 def _remove(store, lines: set[str]) -> None:

@@ -45,15 +45,17 @@ import json
 import re
 import time
 from collections.abc import Collection, Iterable
+from operator import itemgetter
 from pathlib import Path
 from typing import NamedTuple, NoReturn
 
-from . import closure
+from . import closure, literal_forms
 from .errors import InputError
+from .literal_forms import NORMALISED_DATATYPES
 from .project import Project
 
 SNAPSHOT_FORMAT = "snapshot-v3"
-_CODE = ("snapshot", "rules", "reason", "closure", "incremental")
+_CODE = ("snapshot", "rules", "reason", "closure", "incremental", "literal_forms")
 
 
 class Snapshot(NamedTuple):
@@ -326,7 +328,7 @@ def build(project: Project, folder: Path, key: str, inputs: dict[str, str] | Non
             asserted = sum(map(len, facts.values()))
             located = mentions_files(terms) or mentions_files(facts)
             phases = {"parse": lap()}
-            inferred, reasoner = infer_facts(facts, project)
+            inferred, reasoner, same_as = infer_facts(facts, project)
             count = sum(map(len, inferred.values()))
             blank = any(o[0] == "_" for pairs in inferred.values() for _s, o in pairs)
             if blank:  # blank nodes in inferences must match the stored ones: store the parsed terms instead
@@ -341,9 +343,13 @@ def build(project: Project, folder: Path, key: str, inputs: dict[str, str] | Non
             phases["reason"] = lap()
             if not blank:
                 write_facts(folder / "asserted.nt", facts)
-            exact = [f"{s} {p} {o} .\n" for table in (facts, inferred) for p, pairs in table.items()
-                     for s, o in pairs if o[0] == '"' and o.endswith(NORMALISED_DATATYPES)]
+            forms = literal_forms.stored_forms(term for term in terms if literal_forms.may_change(term))
+            watched = literal_forms.watched(forms)
+            touched = [(s, p, o) for table in (facts, inferred) for p, pairs in table.items()
+                       if not watched.isdisjoint(map(itemgetter(1), pairs)) for s, o in pairs if o in watched]
+            exact = [f"{s} {p} {o} .\n" for s, p, o in touched if o.endswith(NORMALISED_DATATYPES)]
             (folder / "exact-literals.nt").write_bytes("".join(exact).encode("utf-8"))
+            inexact, collapses = literal_forms.audit(forms, touched, [facts, inferred])
             phases["write"] = lap()
         finally:
             writer.close()
@@ -359,8 +365,8 @@ def build(project: Project, folder: Path, key: str, inputs: dict[str, str] | Non
             gc.enable()
     write_meta(folder, {"format": SNAPSHOT_FORMAT, "key": key, "asserted": asserted, "inferred": count,
                         "reasoner": reasoner, "seconds": round(clock[-1] - clock[0], 3), "phases": phases,
-                        "repeats": read != asserted, **({"location": location_of(project)} if located else {})},
-               inputs)
+                        "repeats": read != asserted, "same_as": same_as, "inexact": inexact, "collapses": collapses,
+                        **({"location": location_of(project)} if located else {})}, inputs)
 
 
 def write_meta(folder: Path, meta: dict, inputs: dict[str, str] | None = None) -> None:
@@ -443,10 +449,6 @@ def finish_store(store) -> None:
     store.optimize()
 
 
-#: Datatypes whose literals an Oxigraph store rewrites as xsd:integer (the datatype is lost).
-NORMALISED_DATATYPES = tuple(f"^^<http://www.w3.org/2001/XMLSchema#{name}>" for name in (
-    "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger", "nonPositiveInteger",
-    "negativeInteger", "unsignedInt", "unsignedLong", "unsignedShort", "unsignedByte"))
 
 
 def write_facts(path: Path, facts: dict[str, set[tuple[str, str]]]) -> None:
@@ -495,17 +497,20 @@ def parse_file(path: Path):
 
 
 def infer_facts(facts: dict[str, set[tuple[str, str]]], project: Project) \
-        -> tuple[dict[str, Collection[tuple[str, str]]], str]:
+        -> tuple[dict[str, Collection[tuple[str, str]]], str, bool]:
     """The inferences grouped by predicate, by the fast reasoner, or by owlrl when the ontology needs a
-    rule it lacks. ``facts`` is taken over by the reasoner (it grows)."""
+    rule it lacks; the reasoner's name; and whether two names were found to be the same individual
+    (``owl:sameAs``, asserted or from a functional property: such triples are left out of the inferences as
+    owlrl's are, but an extension must know, :mod:`kgtool.incremental`)."""
     from . import rules
 
     if not rules.unsupported_predicates(facts):
         asserted = {p: set(pairs) for p, pairs in facts.items()}
-        return rules.Closure(facts=asserted).run().inferred_by_predicate(), "kgtool.rules"
+        closure = rules.Closure(facts=asserted).run()
+        return closure.inferred_by_predicate(), "kgtool.rules", bool(closure.same)
     from .graphs import infer_with_owlrl
 
     grouped: dict[str, list[tuple[str, str]]] = {}
     for s, p, o in infer_with_owlrl(project):
         grouped.setdefault(p, []).append((s, o))
-    return grouped, "owlrl"
+    return grouped, "owlrl", True  # never extended (kgtool.incremental), so never read

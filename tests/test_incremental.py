@@ -20,7 +20,7 @@ from helpers import run_cli
 from kgtool import merge as merge_module
 from kgtool import snapshot as snapshot_module
 from kgtool.fastexport import canonical_labels
-from kgtool.incremental import Extended, why_not
+from kgtool.incremental import Extended, why_not, why_not_retract
 from kgtool.merge import add_contribution
 from kgtool.project import Project, find_project
 from kgtool.snapshot import get_snapshot, snapshot_key
@@ -172,12 +172,24 @@ def test_an_edit_during_the_merge_means_a_full_build_and_never_a_wrong_snapshot(
 
 
 class _Existing:
-    def __init__(self, suffices: bool = True) -> None:
+    def __init__(self, suffices: bool = True, **meta) -> None:
+        from types import SimpleNamespace
+
         self.reasoner_suffices = suffices
+        self.snapshot = SimpleNamespace(meta={"same_as": False, "inexact": False, "collapses": False, **meta})
+
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
 
 
 @pytest.mark.parametrize(("triples", "reason"), [
     ({("<x>", "<p>", "<y>")}, ""),
+    ({("<x>", "<p>", f'"1"^^<{XSD}positiveInteger>'), ("<x>", "<p>", f'"2019-06-01"^^<{XSD}date>'),
+      ("<x>", "<p>", '"x"@en')}, ""),  # restored from exact-literals.nt, or kept as written
+    ({("<x>", "<p>", f'"01"^^<{XSD}integer>')}, "an added literal is not written in the form the store keeps"),
+    ({("<x>", "<p>", f'"2019-06-01T18:00:00+00:00"^^<{XSD}dateTime>')},
+     "an added literal is not written in the form the store keeps"),
+    ({("<x>", "<p>", '"x"@en-US')}, "an added literal is not written in the form the store keeps"),
     ({("_:b", "<p>", "<y>")}, "the added triples hold blank nodes"),
     ({("<x>", "<http://www.w3.org/2000/01/rdf-schema#subClassOf>", "<y>")},
      "the added triples change the ontology's axioms"),
@@ -188,6 +200,15 @@ class _Existing:
 def test_what_needs_a_full_build(triples, reason):
     assert why_not(_Existing(), triples) == reason
     assert why_not(_Existing(suffices=False), {("<x>", "<p>", "<y>")}) == "the ontology needs owlrl"
+    assert why_not(_Existing(same_as=True), {("<x>", "<p>", "<y>")}) == \
+        "the data makes two names one individual (owl:sameAs)"
+    assert why_not(_Existing(inexact=True), {("<x>", "<p>", "<y>")}) == \
+        "the data holds a literal the store keeps in another form"
+    assert why_not(_Existing(), {("<x>", "<p>", "<y>")}) == ""
+    typed = {("<x>", "<p>", f'"2"^^<{XSD}integer>')}
+    assert why_not_retract(_Existing(collapses=True), typed) == "the data holds two values the store keeps as one"
+    assert why_not_retract(_Existing(collapses=True), {("<x>", "<p>", '"x"@en')}) == ""
+    assert why_not_retract(_Existing(), typed) == ""
 
 
 def test_kgtool_add_says_the_snapshot_is_ready_and_the_next_query_sees_the_merge(tmp_path):
@@ -420,24 +441,94 @@ def test_generated_data_with_triples_removed_and_added_extends_exactly(tmp_path,
 _COMMENT = '<https://w3id.org/kzcn/id/place/astana> <http://www.w3.org/2000/01/rdf-schema#comment> "x"@en .\n'
 _VALUE = "<urn:kgtool:a> <urn:kgtool:value> "
 _XSD = "http://www.w3.org/2001/XMLSchema#"
+_PREFIXES = ("@prefix kzcn: <https://w3id.org/kzcn/ontology#> .\n@prefix dcterms: <http://purl.org/dc/terms/> .\n"
+             "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n"
+             "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n")
+_EVENT = "<https://w3id.org/kzcn/id/event/gate-test-reception>"
+_NOON = f'"2019-06-01T18:00:00+00:00"^^<{_XSD}dateTime>'
 
 
 @pytest.mark.parametrize(("before", "after"), [
     ("<urn:kgtool:a> <http://www.w3.org/2002/07/owl#sameAs> <urn:kgtool:b> .\n" + _COMMENT,
      "<urn:kgtool:a> <http://www.w3.org/2002/07/owl#sameAs> <urn:kgtool:b> .\n"),
-    (f'{_VALUE} "1"^^<{_XSD}positiveInteger> , "2"^^<{_XSD}integer> .\n', f'{_VALUE} "1"^^<{_XSD}positiveInteger> .\n'),
+    # one value in the store: removing either takes the other along
+    (f'{_VALUE} "1"^^<{_XSD}positiveInteger> , "1"^^<{_XSD}integer> .\n', f'{_VALUE} "1"^^<{_XSD}integer> .\n'),
+    (f'{_VALUE} "1"^^<{_XSD}positiveInteger> , "1"^^<{_XSD}integer> .\n', f'{_VALUE} "1"^^<{_XSD}positiveInteger> .\n'),
+    (f'{_VALUE} "1"^^<{_XSD}positiveInteger> , "01"^^<{_XSD}integer> .\n', f'{_VALUE} "01"^^<{_XSD}integer> .\n'),
+    # the store gives "…Z" back, which the reasoning would take for another value than the file's
+    (f'{_EVENT} kzcn:date {_NOON} .\n{_EVENT} dcterms:date {_NOON} .\n', f'{_EVENT} kzcn:date {_NOON} .\n'),
     ("<urn:kgtool:c> <http://www.w3.org/2000/01/rdf-schema#subClassOf> <https://w3id.org/kzcn/ontology#Place> .\n"
      + _COMMENT, _COMMENT),
-], ids=["the data holds owl:sameAs", "a typed value beside others", "an axiom removed"])
+], ids=["the data holds owl:sameAs", "two values kept as one, the derived type stays",
+        "two values kept as one, the integer stays", "two values kept as one, one not canonical",
+        "a date-time not in the store's form", "an axiom removed"])
 def test_what_a_removal_builds_for(tmp_path, monkeypatch, extend_any_size, before, after):
     project = copy_project(tmp_path / "project")
     extra = project.data_dir / "zz-extra.ttl"
-    extra.write_text(before, encoding="utf-8")
+    extra.write_text(_PREFIXES + before, encoding="utf-8")
     old = get_snapshot(project)
-    extra.write_text(after, encoding="utf-8")
+    extra.write_text(_PREFIXES + after, encoding="utf-8")
     new = _next(project)
     assert new.key != old.key and "extended_from" not in new.meta
     _same_as_built(new, project, tmp_path / "full", monkeypatch)
+
+
+def test_a_value_beside_another_of_the_same_property_is_removed_exactly(tmp_path, monkeypatch, extend_any_size):
+    """Two values the store keeps apart: the extension goes ahead (it used to build for any typed value
+    beside another) and gives what a build gives."""
+    project = copy_project(tmp_path / "project")
+    extra = project.data_dir / "zz-extra.ttl"
+    extra.write_text(f'{_VALUE} "1"^^<{_XSD}positiveInteger> , "2"^^<{_XSD}integer> , "2019"^^<{_XSD}gYear> .\n',
+                     encoding="utf-8")
+    old = get_snapshot(project)
+    assert not old.meta["collapses"] and not old.meta["inexact"]
+    extra.write_text(f'{_VALUE} "1"^^<{_XSD}positiveInteger> .\n', encoding="utf-8")
+    new = _next(project)
+    assert new.meta["extended_from"] == old.key
+    _same_as_built(new, project, tmp_path / "full", monkeypatch)
+
+
+def test_a_change_that_would_make_two_values_one_in_the_store_builds(tmp_path, monkeypatch, extend_any_size):
+    project = copy_project(tmp_path / "project")
+    extra = project.data_dir / "zz-extra.ttl"
+    extra.write_text(f'{_VALUE} "1"^^<{_XSD}positiveInteger> .\n', encoding="utf-8")
+    get_snapshot(project)
+    extra.write_text(f'{_VALUE} "1"^^<{_XSD}positiveInteger> , "1"^^<{_XSD}integer> .\n', encoding="utf-8")
+    new = _next(project)
+    assert "extended_from" not in new.meta and new.meta["collapses"]
+    _same_as_built(new, project, tmp_path / "full", monkeypatch)
+    extra.write_text(f'{_VALUE} "1"^^<{_XSD}integer> .\n', encoding="utf-8")  # then one of them removed
+    newer = _next(project)
+    assert "extended_from" not in newer.meta and not newer.meta["collapses"]
+    _same_as_built(newer, project, tmp_path / "full-2", monkeypatch)
+
+
+_FIGURE = "<https://w3id.org/kzcn/id/figure/gate-test-one>"
+_CONCEPTS = ("<https://w3id.org/kzcn/id/concept/gate-test-a>", "<https://w3id.org/kzcn/id/concept/gate-test-b>")
+
+
+def test_a_functional_property_with_two_values_means_builds_from_then_on(tmp_path, monkeypatch, extend_any_size):
+    """kzcn:measure is functional: two measures make the two concepts one individual, which the store's
+    inferences leave out (as owlrl's are) but whose copies of each other's triples they hold."""
+    project = copy_project(tmp_path / "project")
+    extra = project.data_dir / "zz-extra.ttl"
+    a, b = _CONCEPTS
+    concepts = (f'{a} a skos:Concept ; skos:prefLabel "A"@en .\n'
+                f'{b} a skos:Concept ; skos:prefLabel "B"@en .\n')
+    extra.write_text(_PREFIXES + concepts + f"{_FIGURE} kzcn:measure {a} .\n", encoding="utf-8")
+    old = get_snapshot(project)
+    assert not old.meta["same_as"]
+    extra.write_text(_PREFIXES + concepts + f"{_FIGURE} kzcn:measure {a} , {b} .\n", encoding="utf-8")
+    new = _next(project)
+    assert "extended_from" not in new.meta and new.meta["same_as"]
+    assert f'{a} <http://www.w3.org/2004/02/skos/core#prefLabel> "B"@en .' in new.inferred_file.read_text()
+    _same_as_built(new, project, tmp_path / "full", monkeypatch)
+    for number, edit in enumerate([concepts.replace(' ; skos:prefLabel "B"@en', ""),  # a copy to take back
+                                   concepts + f'{b} rdfs:comment "new"@en .\n']):  # a copy to make
+        extra.write_text(_PREFIXES + edit + f"{_FIGURE} kzcn:measure {a} , {b} .\n", encoding="utf-8")
+        newer = _next(project)
+        assert "extended_from" not in newer.meta
+        _same_as_built(newer, project, tmp_path / f"full-{number}", monkeypatch)
 
 
 def test_an_ontology_edit_that_only_annotates_extends_the_snapshot(tmp_path, monkeypatch, extend_any_size):
