@@ -8,6 +8,7 @@ only with ``--traceback``.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import click
@@ -155,14 +156,20 @@ def _stopped(error: BaseException) -> int:
     return 130
 
 
-def _emit(text: str, output: str | None) -> None:
-    """Print, or write atomically to a file (no half-written output on failure)."""
+def _emit(text: str | Iterable[bytes], output: str | None) -> None:
+    """Print, or write atomically to a file (no half-written output on failure); ``text`` may come as
+    UTF-8 pieces (a large export)."""
     if output and output != "-":
         from .export import write_atomically
 
         write_atomically(Path(output), text)
-    else:
+    elif isinstance(text, str):
         click.echo(text, nl=False)
+    else:
+        out = click.get_binary_stream("stdout")
+        for piece in text:
+            out.write(piece)
+        out.flush()
 
 
 @cli.command("queries", context_settings=CONTEXT)
@@ -304,9 +311,9 @@ def export_cmd(ctx: click.Context, fmt: str, inferred: bool, data_only: bool, ou
       kgtool export --format trig -o kzcn.trig
       kgtool export --format nq --data-only -o kzcn.nq
     """
-    from .exporting import export_graph
+    from .exporting import export_stream
 
-    _emit(export_graph(_project(ctx), fmt, inferred=inferred, data_only=data_only), output)
+    _emit(export_stream(_project(ctx), fmt, inferred=inferred, data_only=data_only), output)
 
 
 @cli.command("validate", context_settings=CONTEXT)

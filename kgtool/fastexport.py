@@ -33,7 +33,7 @@ spaces, under one prefix block.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from .namespaces import BASE, PREFIXES
@@ -76,11 +76,23 @@ def export_fast(project: Project, fmt: str = "ttl", inferred: bool = False, data
 
 def export_bytes(project: Project, fmt: str = "ttl", inferred: bool = False, data_only: bool = False) -> bytes:
     """:func:`export_fast` as UTF-8 bytes (a large export is never held as a str)."""
+    return b"".join(export_chunks(project, fmt, inferred=inferred, data_only=data_only))
+
+
+def export_chunks(project: Project, fmt: str = "ttl", inferred: bool = False,
+                  data_only: bool = False) -> Iterator[bytes]:
+    """:func:`export_bytes` in pieces, for a writer: N-Quads a graph at a time, so that only one graph's
+    lines are in memory (TriG's prefixes, which come first, are known only once every graph is written)."""
     if fmt in DATASET_FORMATS:
         graphs = dataset_lines(project)
-        return (trig if fmt == "trig" else nquads)(graphs[1:] if data_only else graphs)
+        graphs = graphs[1:] if data_only else graphs
+        if fmt == "nq":
+            yield from nquads_chunks(graphs)
+        else:
+            yield trig(graphs)
+        return
     lines = project_lines(project, inferred=inferred, data_only=data_only)
-    return ntriples(lines) if fmt == "nt" else turtle(lines)
+    yield ntriples(lines) if fmt == "nt" else turtle(lines)
 
 
 def inferences_bytes(project: Project, fmt: str = "ttl") -> bytes:
@@ -488,15 +500,19 @@ def trig(graphs: list[tuple[str, Lines | list[bytes] | Callable[[], Lines]]],
 def nquads(graphs: list[tuple[str, Lines | list[bytes] | Callable[[], Lines]]]) -> bytes:
     """An N-Quads document of the same named graphs as :func:`trig`: each graph's sorted N-Triples lines
     with its name, in the order given, for loaders that take a line per quad."""
-    parts = []
+    return b"".join(nquads_chunks(graphs))
+
+
+def nquads_chunks(graphs: list[tuple[str, Lines | list[bytes] | Callable[[], Lines]]]) -> Iterator[bytes]:
+    """:func:`nquads`, a graph at a time."""
     for name, lines in _named_graphs(graphs):
         every = lines.plain
         every += lines.blank
         every.sort()
         suffix = b" <" + name.encode() + b"> .\n"
-        parts.append(suffix.join(_distinct(every)) + suffix if every else b"")
+        if every:
+            yield suffix.join(_distinct(every)) + suffix
         del lines, every
-    return b"".join(parts)
 
 
 def _named_graphs(graphs: list[tuple[str, Lines | list[bytes] | Callable[[], Lines]]]) -> Iterable[tuple[str, Lines]]:
