@@ -32,6 +32,7 @@ from pathlib import Path
 
 from . import rules
 from .errors import InputError
+from .literal_forms import may_change
 from .project import Project
 from .report import Finding, Report
 from .shapes_fast import (
@@ -173,6 +174,8 @@ class OxBase:
     def has(self, s: str, p: str, o: str) -> bool:
         if s[0] == '"' or p[0] != "<":
             return False
+        if may_change(o):  # the store finds a literal by value: "1"^^xsd:positiveInteger finds "1"^^xsd:integer
+            return o in self.objects(s, p)
         return any(True for _ in self.quads(to_term(s), to_term(p), to_term(o)))
 
     def objects(self, s: str, p: str) -> set[str]:

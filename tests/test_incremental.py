@@ -503,6 +503,26 @@ def test_a_change_that_would_make_two_values_one_in_the_store_builds(tmp_path, m
     _same_as_built(newer, project, tmp_path / "full-2", monkeypatch)
 
 
+@pytest.mark.parametrize(("first", "second"), [(f'"1"^^<{_XSD}integer>', f'"1"^^<{_XSD}positiveInteger>'),
+                                              (f'"1"^^<{_XSD}positiveInteger>', f'"1"^^<{_XSD}integer>')])
+def test_two_values_made_one_by_a_subproperty_inference_build(tmp_path, monkeypatch, extend_any_size, first, second):
+    """kzcn:date is a subproperty of dcterms:date: a kzcn:date value infers a dcterms:date one, which the
+    store keeps as the dcterms:date value already written in another form. The reasoning read the store
+    by value, took the inference as known, and a later removal took the written value out of the store."""
+    project = copy_project(tmp_path / "project")
+    extra = project.data_dir / "zz-extra.ttl"
+    extra.write_text(f"{_PREFIXES}{_EVENT} dcterms:date {first} .\n", encoding="utf-8")
+    get_snapshot(project)
+    extra.write_text(f"{_PREFIXES}{_EVENT} dcterms:date {first} .\n{_EVENT} kzcn:date {second} .\n", encoding="utf-8")
+    new = _next(project)
+    assert "extended_from" not in new.meta and new.meta["collapses"]
+    _same_as_built(new, project, tmp_path / "full", monkeypatch)
+    extra.write_text(f"{_PREFIXES}{_EVENT} kzcn:date {second} .\n", encoding="utf-8")
+    newer = _next(project)
+    assert "extended_from" not in newer.meta
+    _same_as_built(newer, project, tmp_path / "full-2", monkeypatch)
+
+
 _FIGURE = "<https://w3id.org/kzcn/id/figure/gate-test-one>"
 _CONCEPTS = ("<https://w3id.org/kzcn/id/concept/gate-test-a>", "<https://w3id.org/kzcn/id/concept/gate-test-b>")
 
