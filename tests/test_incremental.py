@@ -488,19 +488,27 @@ def test_a_value_beside_another_of_the_same_property_is_removed_exactly(tmp_path
     _same_as_built(new, project, tmp_path / "full", monkeypatch)
 
 
-def test_a_change_that_would_make_two_values_one_in_the_store_builds(tmp_path, monkeypatch, extend_any_size):
+def _pair_made_then_one_removed(tmp_path, monkeypatch, before: str, pair: str, after: str) -> None:
+    """Data ``before``, then ``pair`` (two values the store keeps as one), then ``after`` (one of them
+    taken out): both changes build, and equal a build."""
     project = copy_project(tmp_path / "project")
     extra = project.data_dir / "zz-extra.ttl"
-    extra.write_text(f'{_VALUE} "1"^^<{_XSD}positiveInteger> .\n', encoding="utf-8")
+    extra.write_text(before, encoding="utf-8")
     get_snapshot(project)
-    extra.write_text(f'{_VALUE} "1"^^<{_XSD}positiveInteger> , "1"^^<{_XSD}integer> .\n', encoding="utf-8")
+    extra.write_text(pair, encoding="utf-8")
     new = _next(project)
     assert "extended_from" not in new.meta and new.meta["collapses"]
     _same_as_built(new, project, tmp_path / "full", monkeypatch)
-    extra.write_text(f'{_VALUE} "1"^^<{_XSD}integer> .\n', encoding="utf-8")  # then one of them removed
+    extra.write_text(after, encoding="utf-8")
     newer = _next(project)
     assert "extended_from" not in newer.meta and not newer.meta["collapses"]
     _same_as_built(newer, project, tmp_path / "full-2", monkeypatch)
+
+
+def test_a_change_that_would_make_two_values_one_in_the_store_builds(tmp_path, monkeypatch, extend_any_size):
+    _pair_made_then_one_removed(tmp_path, monkeypatch, f'{_VALUE} "1"^^<{_XSD}positiveInteger> .\n',
+                                f'{_VALUE} "1"^^<{_XSD}positiveInteger> , "1"^^<{_XSD}integer> .\n',
+                                f'{_VALUE} "1"^^<{_XSD}integer> .\n')
 
 
 @pytest.mark.parametrize(("first", "second"), [(f'"1"^^<{_XSD}integer>', f'"1"^^<{_XSD}positiveInteger>'),
@@ -509,18 +517,9 @@ def test_two_values_made_one_by_a_subproperty_inference_build(tmp_path, monkeypa
     """kzcn:date is a subproperty of dcterms:date: a kzcn:date value infers a dcterms:date one, which the
     store keeps as the dcterms:date value already written in another form. The reasoning read the store
     by value, took the inference as known, and a later removal took the written value out of the store."""
-    project = copy_project(tmp_path / "project")
-    extra = project.data_dir / "zz-extra.ttl"
-    extra.write_text(f"{_PREFIXES}{_EVENT} dcterms:date {first} .\n", encoding="utf-8")
-    get_snapshot(project)
-    extra.write_text(f"{_PREFIXES}{_EVENT} dcterms:date {first} .\n{_EVENT} kzcn:date {second} .\n", encoding="utf-8")
-    new = _next(project)
-    assert "extended_from" not in new.meta and new.meta["collapses"]
-    _same_as_built(new, project, tmp_path / "full", monkeypatch)
-    extra.write_text(f"{_PREFIXES}{_EVENT} kzcn:date {second} .\n", encoding="utf-8")
-    newer = _next(project)
-    assert "extended_from" not in newer.meta
-    _same_as_built(newer, project, tmp_path / "full-2", monkeypatch)
+    written = f"{_PREFIXES}{_EVENT} dcterms:date {first} .\n"
+    inferring = f"{_PREFIXES}{_EVENT} kzcn:date {second} .\n"
+    _pair_made_then_one_removed(tmp_path, monkeypatch, written, written + inferring.removeprefix(_PREFIXES), inferring)
 
 
 _FIGURE = "<https://w3id.org/kzcn/id/figure/gate-test-one>"
