@@ -2,7 +2,8 @@
 
 An Oxigraph store keeps a literal by its value (oxigraph#526): ``"01"^^xsd:integer`` and
 ``"1"^^xsd:positiveInteger`` both come back as ``"1"^^xsd:integer``, ``"…T18:00:00+00:00"`` as ``"…Z"``,
-``"1.50"`` as ``"1.5"``, ``"1"^^xsd:boolean`` as ``"true"``, a language tag in lower case. kgtool's files keep
+``"1.50"`` as ``"1.5"``, ``"1"^^xsd:boolean`` as ``"true"`` (and a language tag in lower case, as the parser
+already gives it: ``@zh-Hans`` is read as ``@zh-hans``). kgtool's files keep
 what was written, and ``exact-literals.nt`` lists the derived integer types, which the validator and the
 incremental reasoner put back (:func:`kgtool.fastvalidate.exact_objects`). A snapshot made from an older
 one (:mod:`kgtool.incremental`) reads that older store, so it must know when a store's form and the
@@ -25,7 +26,7 @@ NORMALISED_DATATYPES = tuple(f"^^<http://www.w3.org/2001/XMLSchema#{name}>" for 
 
 def may_change(term: str) -> bool:
     """Whether a store may keep this N-Triples term in another form: a typed literal (but a plain string),
-    or a language tag with capitals."""
+    or a language tag with capitals (which a term from the parser never has)."""
     if term[0] != '"':
         return False
     if term[-1] == ">":
