@@ -32,7 +32,7 @@ from pathlib import Path
 
 from . import rules
 from .errors import InputError
-from .literal_forms import may_change
+from .literal_forms import NORMALISED_DATATYPES, may_change
 from .project import Project
 from .report import Finding, Report
 from .shapes_fast import (
@@ -45,7 +45,7 @@ from .shapes_fast import (
     load_exact,
     locality_problem,
 )
-from .snapshot import NORMALISED_DATATYPES, get_snapshot, parse_file
+from .snapshot import get_snapshot, parse_file
 
 LABEL = "<http://www.w3.org/2000/01/rdf-schema#label>"
 LOCAL = "urn:kgtool:neighbourhood"

@@ -63,7 +63,6 @@ from typing import NamedTuple
 
 from . import closure, literal_forms, rules
 from .snapshot import (
-    NORMALISED_DATATYPES,
     SNAPSHOT_FORMAT,
     SOURCES,
     Moved,
@@ -437,7 +436,7 @@ def extend(existing, old: Snapshot, folder: Path, key: str, added: set[Triple], 
         _append(folder / "asserted.nt", new_asserted)
         _append(folder / "inferred.nt", new_inferred)
         fresh = [line for line in [*new_asserted, *new_inferred]
-                 if _normalised((added_lines.get(line) or entailed[line])[2])]
+                 if literal_forms.restored((added_lines.get(line) or entailed[line])[2])]
         if asserted.dropped_at:  # for the gate's index (extend_gate_index)
             flat = array("Q", [number for pair in asserted.dropped_at for number in pair])
             (folder / REMOVED_LINES).write_bytes(flat.tobytes())
@@ -478,10 +477,6 @@ def _remove(store, lines: set[str]) -> None:
 
 def _line(triple: Triple) -> str:
     return f"{triple[0]} {triple[1]} {triple[2]} .\n"
-
-
-def _normalised(obj: str) -> bool:
-    return obj[0] == '"' and obj.endswith(NORMALISED_DATATYPES)
 
 
 class Carried(NamedTuple):

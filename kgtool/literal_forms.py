@@ -73,6 +73,7 @@ def audit(forms: Mapping[str, str], touched: list[tuple[str, str, str]],
     triple, {p: {(s, o)}}, read only for the predicates of changed literals (two objects kept as one: at
     least one of them is changed)."""
     changed = {term for term, form in forms.items() if form != term}
+    unrestored = bool(inexact(forms))
     subjects: dict[str, set[str]] = defaultdict(set)
     for s, p, o in touched:
         if o in changed:
@@ -84,5 +85,5 @@ def audit(forms: Mapping[str, str], touched: list[tuple[str, str, str]],
                 if s in among and o in forms:
                     objects[s].add(o)
         if any(len({forms[o] for o in found}) < len(found) for found in objects.values()):
-            return bool(inexact(forms)), True
-    return bool(inexact(forms)), False
+            return unrestored, True
+    return unrestored, False

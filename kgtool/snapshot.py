@@ -51,7 +51,6 @@ from typing import NamedTuple, NoReturn
 
 from . import closure, literal_forms
 from .errors import InputError
-from .literal_forms import NORMALISED_DATATYPES
 from .project import Project
 
 SNAPSHOT_FORMAT = "snapshot-v3"
@@ -347,7 +346,7 @@ def build(project: Project, folder: Path, key: str, inputs: dict[str, str] | Non
             watched = literal_forms.watched(forms)
             touched = [(s, p, o) for table in (facts, inferred) for p, pairs in table.items()
                        if not watched.isdisjoint(map(itemgetter(1), pairs)) for s, o in pairs if o in watched]
-            exact = [f"{s} {p} {o} .\n" for s, p, o in touched if o.endswith(NORMALISED_DATATYPES)]
+            exact = [f"{s} {p} {o} .\n" for s, p, o in touched if literal_forms.restored(o)]
             (folder / "exact-literals.nt").write_bytes("".join(exact).encode("utf-8"))
             inexact, collapses = literal_forms.audit(forms, touched, [facts, inferred])
             phases["write"] = lap()
