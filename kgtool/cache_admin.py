@@ -24,6 +24,7 @@ KINDS = (
     ("*.nt", "OWL RL closure"),
     ("*.local", "shape analysis"),
     ("queries", "parsed query headers"),
+    ("answers", "query answers"),
     ("file-digests.json", "input digests"),
 )
 

@@ -117,6 +117,11 @@ _ENGINE_OPTION = click.option(
     "--engine", type=click.Choice(["oxigraph", "rdflib"]), envvar="KGTOOL_ENGINE",
     help="Query engine: oxigraph (default: the cached store) or rdflib (in memory). Env: KGTOOL_ENGINE.")
 
+_NO_CACHE_OPTION = click.option(
+    "--no-cache", is_flag=True,
+    help="Evaluate the query even if the same one was answered on the same data before (kgtool cache info: "
+         "query answers), and keep nothing.")
+
 
 class Seconds(click.FloatRange):
     """A time limit: a finite number in range (click's FloatRange lets "nan" through, and every comparison
@@ -166,10 +171,8 @@ def _emit(text: str | Iterable[bytes], output: str | None) -> None:
     elif isinstance(text, str):
         click.echo(text, nl=False)
     else:
-        out = click.get_binary_stream("stdout")
-        for piece in text:
-            out.write(piece)
-        out.flush()
+        for piece in text:  # bytes: click writes them to the binary stream under stdout
+            click.echo(piece, nl=False)
 
 
 @cli.command("queries", context_settings=CONTEXT)
@@ -204,11 +207,12 @@ _RESULT_FORMAT_HELP = ("Result format. Default: a table; Turtle for CONSTRUCT an
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE instead of stdout.")
 @click.option("--endpoint", metavar="URL", help="Run it on this SPARQL 1.1 endpoint instead of locally.")
 @_ENGINE_OPTION
+@_NO_CACHE_OPTION
 @_limit_options
 @click.pass_context
 def query_cmd(ctx: click.Context, name: str, params: tuple[tuple[str, str], ...], fmt: str | None,
               no_inference: bool, output: str | None, endpoint: str | None, engine: str | None,
-              timeout: float, max_rows: int) -> None:
+              no_cache: bool, timeout: float, max_rows: int) -> None:
     """Run the canned query NAME.
 
     \b
@@ -238,7 +242,7 @@ def query_cmd(ctx: click.Context, name: str, params: tuple[tuple[str, str], ...]
 
         prepare_store(_project(ctx), not no_inference, engine)
     runner, how = ((run_remote, {"endpoint": endpoint}) if endpoint
-                   else (run_canned, {"inference": not no_inference, "engine": engine}))
+                   else (run_canned, {"inference": not no_inference, "engine": engine, "cached": not no_cache}))
     _query, result = run_watched(runner, _project(ctx), name, values, on_stop=_stopped, timeout=timeout,
                                  max_rows=max_rows, **how)
     _emit(render(result, fmt), output)
@@ -250,10 +254,11 @@ def query_cmd(ctx: click.Context, name: str, params: tuple[tuple[str, str], ...]
 @click.option("--no-inference", is_flag=True, help="Query the asserted triples only.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE instead of stdout.")
 @_ENGINE_OPTION
+@_NO_CACHE_OPTION
 @_limit_options
 @click.pass_context
 def sparql_cmd(ctx: click.Context, source: str, fmt: str | None, no_inference: bool, output: str | None,
-               engine: str | None, timeout: float, max_rows: int) -> None:
+               engine: str | None, no_cache: bool, timeout: float, max_rows: int) -> None:
     """Run an ad-hoc SELECT, ASK, CONSTRUCT or DESCRIBE query from FILE (or - for stdin).
 
     The project's prefixes (kzcn:, place:, organization: …) are predeclared. SERVICE, FROM, LOAD and
@@ -272,7 +277,7 @@ def sparql_cmd(ctx: click.Context, source: str, fmt: str | None, no_inference: b
 
     prepare_store(_project(ctx), not no_inference, engine)
     result = run_watched(run_sparql, _project(ctx), text, origin=source, inference=not no_inference,
-                         engine=engine, on_stop=_stopped, timeout=timeout, max_rows=max_rows)
+                         engine=engine, cached=not no_cache, on_stop=_stopped, timeout=timeout, max_rows=max_rows)
     _emit(render(result, fmt), output)
 
 

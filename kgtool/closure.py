@@ -17,7 +17,7 @@ kind, except those a process holds (a running ``kgtool serve`` keeps its snapsho
 entry (a closure, parsed shapes) is read whole, so it is simply removed, the oldest first. ``kgtool cache``
 shows the cache and clears it (:mod:`kgtool.cache_admin`).
 
-Large inputs (over 1 MiB) are not re-hashed on every run when their size, times and inode are those
+Large inputs (over 64 KiB) are not re-hashed on every run when their size, times and inode are those
 recorded when they were last hashed, and the record is at least two seconds older than the file's last
 change; any later write changes the file's ctime, which no tool can set back, so the digest cannot be stale.
 """
@@ -39,7 +39,7 @@ except ImportError:  # pragma: no cover - other Pythons
     from hashlib import sha256
 
 CACHE_FORMAT = "closure-v2"
-MEMO_MIN_BYTES = 1 << 20
+MEMO_MIN_BYTES = 64 << 10  # the bundled files are smaller: hashed, the memo never read
 SETTLED_NS = 2_000_000_000
 #: How many entries of each kind the cache keeps besides those in use (closures, snapshots, gate indexes).
 KEEP = 3

@@ -115,8 +115,7 @@ def _csv(result: SelectResult, _width: int | None) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(result.variables)
-    for row in result.rows:
-        writer.writerow([_csv_cell(t) for t in row])
+    writer.writerows([_csv_cell(t) for t in row] for row in result.rows)
     return buffer.getvalue()
 
 
@@ -140,7 +139,7 @@ _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 def _tsv(result: SelectResult, _width: int | None) -> str:
     lines = ["\t".join("?" + v for v in result.variables)]
-    lines += ["\t".join("" if t is None else t.n3() for t in row) for row in result.rows]
+    lines += ["\t".join(["" if t is None else t.n3() for t in row]) for row in result.rows]
     return "\n".join(lines) + "\n"
 
 
@@ -217,11 +216,11 @@ def results_xml(result: SelectResult | AskResult) -> str:
     out.append("  <head>")
     out += [f"    <variable name={quoteattr(v)}/>" for v in result.variables]
     out += ["  </head>", "  <results>"]
+    names = [quoteattr(v) for v in result.variables]
     for row in result.rows:
         out.append("    <result>")
-        for name, term in zip(result.variables, row, strict=True):
-            if term is not None:
-                out.append(f"      <binding name={quoteattr(name)}>{_xml_term(term)}</binding>")
+        out += [f"      <binding name={name}>{_xml_term(term)}</binding>"
+                for name, term in zip(names, row, strict=True) if term is not None]
         out.append("    </result>")
     out += ["  </results>", "</sparql>"]
     return "\n".join(out) + "\n"
@@ -244,4 +243,7 @@ def _xml_term(term: Term) -> str:
 
 def _xml_chars(text: str) -> str:
     """XML 1.0 cannot hold most control characters: they become U+FFFD."""
-    return "".join(c if c in "\t\n\r" or ord(c) >= 0x20 else "\ufffd" for c in text)
+    return text.translate(_XML_CONTROL)
+
+
+_XML_CONTROL = {code: "\ufffd" for code in range(0x20) if chr(code) not in "\t\n\r"}

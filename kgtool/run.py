@@ -113,22 +113,45 @@ def cached_query(path: Path) -> Query:
 
 
 def run_canned(project: Project, name: str, values: dict[str, str], inference: bool = True,
-               engine: str | None = None) -> tuple[Query, QueryResult]:
+               engine: str | None = None, cached: bool = True) -> tuple[Query, QueryResult]:
+    """The canned query's answer; with ``cached``, the one kept from the last identical run if any
+    (:mod:`kgtool.answers`), else computed and kept."""
     query = load_query(project, name)
     bindings = query.bind(values)
     check_query_safety(query.text, f"query {name!r}")
-    return query, open_store(project, inference, engine).query(query.text, bindings)
+    return query, answered(project, query.text, bindings, inference, engine, cached,
+                           lambda store: store.query(query.text, bindings))
 
 
 def run_sparql(project: Project, text: str, origin: str, inference: bool = True,
-               engine: str | None = None) -> QueryResult:
+               engine: str | None = None, cached: bool = True) -> QueryResult:
     if len(text.encode("utf-8")) > MAX_QUERY_BYTES:
         raise UsageError(f"{origin}: query larger than {MAX_QUERY_BYTES} bytes")
     if not text.strip():
         raise UsageError(f"{origin}: empty query")
     check_query_safety(text, origin)
     query_form(text)
-    return query_adhoc(open_store(project, inference, engine), text)
+    return answered(project, text, {}, inference, engine, cached, lambda store: query_adhoc(store, text))
+
+
+def answered(project: Project, text: str, bindings: dict, inference: bool, engine: str | None, cached: bool,
+             evaluate) -> QueryResult:
+    """``evaluate(store)``, or the answer kept for the same snapshot, inference, text and parameters. Only
+    the Oxigraph engine's answers are kept: the rdflib engine is the slow reference, always evaluated."""
+    engine = check_engine(engine or default_engine())
+    key = None
+    if cached and engine == "oxigraph":
+        from . import answers
+        from .snapshot import get_snapshot
+
+        key = answers.answer_key(get_snapshot(project).path.name, inference, text, bindings)
+        kept = None if key is None else answers.load(key)
+        if kept is not None:
+            return kept
+    result = evaluate(open_store(project, inference, engine))
+    if key is not None:
+        answers.keep(key, result)
+    return result
 
 
 def with_prologue(text: str) -> str:

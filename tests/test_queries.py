@@ -315,3 +315,18 @@ def test_cli_missing_required_parameter_is_exit_2():
 def test_cli_bad_parameter_value_is_exit_2_naming_it():
     result = run_cli("query", "agreements", "-p", "from", "nineteen", exit_code=2)
     assert "'from'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_literals_and_xml_text_escape_every_control_character():
+    """The escapes the result writers use, checked character by character against the rules they
+    implement (N-Triples ECHAR and \\uXXXX; XML 1.0 Char), in text around them."""
+    from kgtool.render import _xml_chars
+    from kgtool.terms import escape_literal
+
+    named = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+    for code in [*range(0x80), 0xA0, 0x2028, 0x10FFFF]:
+        char = chr(code)
+        expected = named.get(char) or (f"\\u{code:04X}" if code < 0x20 or code == 0x7F else char)
+        assert escape_literal(f"a{char}b") == f"a{expected}b", hex(code)
+        kept = char in "\t\n\r" or code >= 0x20
+        assert _xml_chars(f"a{char}b") == f"a{char if kept else chr(0xFFFD)}b", hex(code)
