@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -196,6 +197,7 @@ def served(proj, catalogue, args) -> int:
 
     from kgtool.webapp import App, Request, ServerConfig
 
+    os.environ["KGTOOL_CACHE_DIR"] = str(empty_answers())  # "first" is computed, not read from disk
     started = time.perf_counter()
     app = App(proj, ServerConfig(timeout=args.timeout, max_rows=10_000_000, max_result_bytes=1 << 30,
                                  inference=not args.no_inference, engine=args.engine,
@@ -232,15 +234,29 @@ def served(proj, catalogue, args) -> int:
     return 0
 
 
-def cli(proj, catalogue, args) -> int:
-    """Each query's example through the kgtool command: evaluated, evaluated and kept, answered again."""
-    import os
+def empty_answers() -> Path:
+    """A cache folder with no query answers (kgtool.answers) and, linked, everything else of the current
+    cache: the snapshot is not built again."""
+    import atexit
     import shutil
-    import subprocess
     import tempfile
 
-    from kgtool import answers as kept
     from kgtool.closure import cache_dir
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-answers-"))
+    atexit.register(shutil.rmtree, folder, True)
+    for entry in cache_dir().iterdir():
+        if entry.name != "answers":
+            (folder / entry.name).symlink_to(entry)
+    return folder
+
+
+def cli(proj, catalogue, args) -> int:
+    """Each query's example through the kgtool command: evaluated, evaluated and kept, answered again."""
+    import shutil
+    import subprocess
+
+    from kgtool import answers as kept
     from kgtool.queries import query_form
     from kgtool.snapshot import get_snapshot
 
@@ -249,10 +265,7 @@ def cli(proj, catalogue, args) -> int:
     command += ["--project", str(proj.root), "query"]
     env = {k: v for k, v in os.environ.items() if k not in ("KGTOOL_ENGINE", "PYTHONDONTWRITEBYTECODE")}
     subprocess.run([*command, "ci-partners", "--no-cache"], env=env, check=True, stdout=subprocess.DEVNULL)
-    answers = Path(tempfile.mkdtemp(prefix="bench-answers-"))  # an empty answer cache, the snapshot shared
-    for entry in cache_dir().iterdir():  # the snapshot and digests, linked: nothing to build again
-        if entry.name != "answers":
-            (answers / entry.name).symlink_to(entry)
+    answers = empty_answers()
     env["KGTOOL_CACHE_DIR"] = str(answers)
     os.environ["KGTOOL_CACHE_DIR"] = str(answers)  # for reading the kept answers here (load_s)
     snapshot = get_snapshot(proj).path.name

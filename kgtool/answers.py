@@ -14,7 +14,8 @@ evaluations (``RAND``, ``NOW``, ``UUID``, ``STRUUID``, ``BNODE``); never one ove
 The folder stays within :data:`BUDGET_BYTES`, the least recently used answers out first. ``--no-cache``
 evaluates the query (and keeps nothing); ``kgtool cache clear`` removes every answer.
 
-The in-memory counterpart for ``kgtool serve`` is :mod:`kgtool.resultcache`.
+``kgtool serve`` keeps its answers in memory first (:mod:`kgtool.resultcache`) and reads and keeps these
+too (:meth:`kgtool.webapp.App.run`), so the server and the command line share them.
 """
 
 from __future__ import annotations

@@ -553,7 +553,8 @@ def lint_cmd(ctx: click.Context, fmt: str) -> None:
 @click.option("--max-concurrent", type=click.IntRange(min=1), default=4, show_default=True,
               help="Queries at once; more are answered 503.")
 @click.option("--result-cache", type=click.IntRange(min=0, max=1 << 20), default=128, show_default=True,
-              metavar="MB", help="Keep answers for identical requests, up to this many megabytes (0: off).")
+              metavar="MB", help="Keep answers for identical requests in memory, up to this many megabytes, "
+                                 "besides the query answers on disk that kgtool query keeps too (0: neither).")
 @click.option("--warm", is_flag=True, help="At start, compute in the background the answers the query pages "
               "show without parameters, and the timeline, so the first visitors get them from the kept answers.")
 @click.option("--reload-every", type=Seconds(min=0, max=MAX_SECONDS), default=2.0, show_default=True,

@@ -17,7 +17,6 @@ from .errors import QueryError, UsageError
 from .namespaces import sparql_prologue
 from .project import Project
 from .queries import Catalogue, Param, Query, parse_query_file, query_form
-from .safety import check_query_safety
 from .store import DEFAULT_ENGINE, Store, check_engine
 from .terms import QueryResult
 
@@ -58,7 +57,8 @@ def snapshot_store(snapshot, inference: bool = True) -> Store:
     """The Oxigraph store of a snapshot (:mod:`kgtool.snapshot`), as :func:`open_store` gives it."""
     from .store import OxigraphStore
 
-    return OxigraphStore(snapshot.open(inference), snapshot.graphs(inference), snapshot.exact_literals_file)
+    return OxigraphStore(snapshot.open(inference), snapshot.graphs(inference), snapshot.exact_literals_file,
+                         snapshot.path.name)
 
 
 class _CachedCatalogue(Catalogue):
@@ -86,30 +86,54 @@ def load_query(project: Project, name: str) -> Query:
     return load_catalogue(project).get(name)
 
 
+#: Texts of canned queries whose cached header records that they passed the safety check (kgtool.safety):
+#: not checked again on every run (its regular expressions cost ~3 ms of a cold start to compile).
+_CHECKED_SAFE: set[str] = set()
+
+
 def cached_query(path: Path) -> Query:
-    """parse_query_file, with the result cached under the hash of the file and of the parser's code."""
+    """parse_query_file, with the result cached under the hash of the file and of the parser's and the
+    safety check's code, with the check's verdict."""
     from .closure import cache_dir, code_digest, sha256, write_cached_file
 
     try:
         data = path.read_bytes()
     except OSError:  # a folder named x.rq, an unreadable file: the parser says so, naming it
         return parse_query_file(path)
-    key = sha256(code_digest("queries").encode() + b"\0" + data).hexdigest()
+    key = sha256(code_digest("queries", "safety", "binding").encode() + b"\0" + data).hexdigest()
     entry = cache_dir() / "queries" / f"{key[:40]}.json"
     try:
         fields = json.loads(entry.read_text(encoding="utf-8"))
+        safe = fields.pop("safe") is True
         fields["params"] = tuple(Param(**{**p, "enum": tuple(p["enum"])}) for p in fields["params"])
         fields["tags"], fields["example"] = tuple(fields["tags"]), tuple(fields["example"])
-        return Query(path=path, **fields)
+        query = Query(path=path, **fields)
+        if safe:
+            _CHECKED_SAFE.add(query.text)
+        return query
     except (OSError, ValueError, TypeError, KeyError):
         pass
     query = parse_query_file(path)
     if query.text == data.decode("utf-8", "replace"):  # unchanged while parsed: safe to remember
         fields = {k: v for k, v in query._asdict().items() if k != "path"}
         fields["params"] = [p._asdict() for p in query.params]
+        fields["safe"] = _passes_safety(query)
+        if fields["safe"]:
+            _CHECKED_SAFE.add(query.text)
         with contextlib.suppress(OSError):
             write_cached_file(entry, json.dumps(fields).encode("utf-8"))
     return query
+
+
+def _passes_safety(query: Query) -> bool:
+    from .errors import KgtoolError
+    from .safety import check_query_safety
+
+    try:
+        check_query_safety(query.text, f"query {query.name!r}")
+    except KgtoolError:
+        return False
+    return True
 
 
 def run_canned(project: Project, name: str, values: dict[str, str], inference: bool = True,
@@ -118,7 +142,10 @@ def run_canned(project: Project, name: str, values: dict[str, str], inference: b
     (:mod:`kgtool.answers`), else computed and kept."""
     query = load_query(project, name)
     bindings = query.bind(values)
-    check_query_safety(query.text, f"query {name!r}")
+    if query.text not in _CHECKED_SAFE:
+        from .safety import check_query_safety
+
+        check_query_safety(query.text, f"query {name!r}")
     return query, answered(project, query.text, bindings, inference, engine, cached,
                            lambda store: store.query(query.text, bindings))
 
@@ -129,6 +156,8 @@ def run_sparql(project: Project, text: str, origin: str, inference: bool = True,
         raise UsageError(f"{origin}: query larger than {MAX_QUERY_BYTES} bytes")
     if not text.strip():
         raise UsageError(f"{origin}: empty query")
+    from .safety import check_query_safety
+
     check_query_safety(text, origin)
     query_form(text)
     return answered(project, text, {}, inference, engine, cached, lambda store: query_adhoc(store, text))

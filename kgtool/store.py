@@ -122,16 +122,17 @@ class OxigraphStore:
 
     name = "oxigraph"
 
-    def __init__(self, store, graphs: list, exact_literals=None) -> None:
+    def __init__(self, store, graphs: list, exact_literals=None, snapshot: str | None = None) -> None:
         self.store = store
         self.default_graph = graph_terms(graphs)
         self.exact_literals = exact_literals  # the snapshot's exact-literals.nt, if any
+        self.snapshot = snapshot  # the name of the snapshot it was opened from (kgtool.answers files by it)
 
     def query(self, sparql: str, bindings: dict[str, Term] | None = None) -> QueryResult:
+        if bindings:  # only then: importing the binding's regular expressions costs ~2 ms of a cold start
+            from .binding import bind_parameters
 
-        from .binding import bind_parameters
-
-        sparql = bind_parameters(sparql, bindings or {})
+            sparql = bind_parameters(sparql, bindings)
         try:
             result = from_oxigraph_result(self.store.query(sparql, default_graph=self.default_graph,
                                                            named_graphs=[]))

@@ -281,7 +281,11 @@ class App:
 
     def run(self, fn: Callable, *args, max_rows: int | None = None):
         """Run ``fn`` in a query worker, if a slot is free (else :class:`Busy`), unless the same was asked
-        before and its answer is still kept (:mod:`kgtool.resultcache`)."""
+        before and its answer is still kept: in memory (:mod:`kgtool.resultcache`), or for a query, on disk
+        where ``kgtool query`` and ``kgtool sparql`` keep theirs too (:mod:`kgtool.answers`), so that the
+        server and the command line share them and a restarted server has them."""
+        from . import answers
+
         max_rows = max_rows or self.config.max_rows
         key = request_key(fn, args, max_rows)
         found, answer = self.results.get(key)
@@ -289,22 +293,72 @@ class App:
             raise ResultTooLarge(answer.message, hint=answer.hint)
         if found:
             return answer
-        if not self.slots.acquire(timeout=self.config.queue_wait):
-            raise Busy(f"all {self.config.max_concurrent} query slots stayed busy for {self.config.queue_wait:g} s;"
-                       " try again in a moment")
+        kept = self._answer_key(fn, args)
+        answer = None if kept is None else answers.load(kept)
         try:
-            answer, size = run_limited_sized(
-                fn, *args, timeout=self.config.timeout, max_rows=max_rows, max_bytes=self.config.max_result_bytes,
-                timeout_hint="the server's limit; kgtool serve --timeout raises it",
-                cap_hint="add LIMIT to the query, or kgtool serve --max-rows raises the cap")
+            if answer is not None:
+                size = self._admitted(answer, max_rows)
+            else:
+                answer, size = self._computed(fn, args, max_rows)
+                if kept is not None:
+                    answers.keep(kept, answer)
         except ResultTooLarge as exc:  # as certain as an answer (the same graph, the same caps): kept too
             refused = _Refused(exc.message, exc.hint)
             self.results.put(key, refused, len(exc.message) + len(exc.hint or ""))
             raise
-        finally:
-            self.slots.release()
         self.results.put(key, answer, size)
         return answer
+
+    _CAP_HINT = "add LIMIT to the query, or kgtool serve --max-rows raises the cap"
+
+    def _computed(self, fn: Callable, args: tuple, max_rows: int) -> tuple:
+        if not self.slots.acquire(timeout=self.config.queue_wait):
+            raise Busy(f"all {self.config.max_concurrent} query slots stayed busy for {self.config.queue_wait:g} s;"
+                       " try again in a moment")
+        try:
+            return run_limited_sized(
+                fn, *args, timeout=self.config.timeout, max_rows=max_rows, max_bytes=self.config.max_result_bytes,
+                timeout_hint="the server's limit; kgtool serve --timeout raises it", cap_hint=self._CAP_HINT)
+        finally:
+            self.slots.release()
+
+    def _answer_key(self, fn: Callable, args: tuple) -> str | None:
+        """The name a query's answer is kept under on disk, as the command line names it (the snapshot of
+        the store it asks, inference, the text and its parameters); None for what is not a query of a
+        snapshot's store (the rdflib engine's, a page's view) or when no caching was asked for. The
+        snapshot is the store's own, not the one served now: a request under way when the project changed
+        finishes on the old store."""
+        from . import answers
+        from .run import query_adhoc
+        from .store import OxigraphStore
+
+        if not self.config.result_cache_bytes:
+            return None
+        store = getattr(fn, "__self__", None) if getattr(fn, "__name__", "") == "query" else None
+        if isinstance(store, OxigraphStore):
+            text, bindings = args[0], (args[1] if len(args) > 1 else None) or {}
+        elif fn is query_adhoc and isinstance(args[0], OxigraphStore):
+            store, text, bindings = args[0], args[1], {}
+        else:
+            return None
+        if store.snapshot is None:
+            return None
+        return answers.answer_key(store.snapshot, self.config.inference, text, bindings)
+
+    def _admitted(self, answer: QueryResult, max_rows: int) -> int:
+        """The caps a worker applies (rows, and bytes as pickled), applied to an answer read from disk; its
+        pickled size, what the memory cache counts."""
+        import pickle
+
+        from .limits import check_cap
+
+        check_cap(answer, max_rows, self._CAP_HINT)
+        size = len(pickle.dumps((True, answer), protocol=5))  # as the worker sends it
+        cap = self.config.max_result_bytes
+        if cap and size > cap:
+            raise ResultTooLarge(f"the result is {size / 2**20:.0f} MiB, more than the cap of {cap / 2**20:.0f} MiB",
+                                 hint=self._CAP_HINT)
+        return size
 
     # -------------------------------------------------------------------------------------- routes
     def sparql(self, request: Request) -> Response:

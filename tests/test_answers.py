@@ -12,6 +12,7 @@ import pytest
 from helpers import REPO, copy_project, run_cli
 from kgtool import answers, run
 from kgtool.errors import QueryError
+from kgtool.project import find_project
 
 COUNT_CIS = "SELECT (COUNT(DISTINCT ?ci) AS ?n) WHERE { ?ci a kzcn:ConfuciusInstitute }\n"
 
@@ -157,3 +158,80 @@ def test_cache_info_lists_the_answers_and_clear_removes_them(cache):
     assert "query answers" in run_cli("cache", "info").stdout
     run_cli("cache", "clear")
     assert kept(cache) == []
+
+
+def test_a_canned_query_is_checked_once_and_an_unsafe_one_refused_every_time(cache, tmp_path, monkeypatch):
+    """The safety check's verdict is cached with the query's header: a safe query is not checked again, an
+    unsafe one is refused at every run (from the parsed file and from the cached header alike)."""
+    from kgtool import safety
+
+    project = copy_project(tmp_path / "project")
+    (project / "queries" / "reach-out.rq").write_text(
+        "#+ summary: a canned query that reaches the network\n"
+        "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }\n", encoding="utf-8")
+    for _ in range(2):
+        stderr = run_cli("--project", str(project), "query", "reach-out", exit_code=2).stderr
+        assert "SERVICE refused" in stderr
+    run_cli("--project", str(project), "query", "eras")
+    run.load_query(find_project(project), "eras")  # its cached header, as a new process reads it
+
+    def checked(*_args, **_kwargs):
+        raise AssertionError("checked again")
+
+    monkeypatch.setattr(safety, "check_query_safety", checked)
+    run_cli("--project", str(project), "query", "eras", "--no-cache")
+
+
+def _app(**config):
+    from kgtool.webapp import App, ServerConfig
+
+    return App(find_project(REPO), ServerConfig(**config))
+
+
+def _get(app, path: str):
+    from kgtool.webapp import Request
+
+    return app.handle(Request("GET", path, "", {"accept": "application/sparql-results+json"}))
+
+
+def _no_workers(monkeypatch):
+    from kgtool import webapp
+
+    def refuse(*_args, **_kwargs):
+        raise QueryError("a worker was started")
+
+    monkeypatch.setattr(webapp, "run_limited_sized", refuse)
+
+
+def test_the_server_serves_what_the_command_line_kept_and_the_other_way_round(cache, monkeypatch):
+    cli_rows = json.loads(run_cli("--project", str(REPO), "query", "ci-partners", "-f", "json").stdout)
+    app = _app()
+    served = _get(app, "/query/eras")  # computed by a worker, kept on disk too
+    assert served.status == 200
+    _no_workers(monkeypatch)
+    reply = _get(app, "/query/ci-partners")
+    assert reply.status == 200, reply.body
+    assert json.loads(reply.body)["results"]["bindings"] == cli_rows["results"]["bindings"]
+    refuse_store(monkeypatch)
+    eras = json.loads(run_cli("--project", str(REPO), "query", "eras", "-f", "json").stdout)
+    assert eras["results"]["bindings"] == json.loads(served.body)["results"]["bindings"]
+
+
+@pytest.mark.parametrize("caps, message", [({"max_rows": 2}, "more than the cap of 2"),
+                                           ({"max_result_bytes": 100}, "MiB, more than the cap of")])
+def test_the_server_applies_its_caps_to_an_answer_read_from_disk(cache, monkeypatch, caps, message):
+    run_cli("--project", str(REPO), "query", "ci-partners")
+    app = _app(**caps)
+    _no_workers(monkeypatch)
+    reply = _get(app, "/query/ci-partners")
+    assert reply.status == 422 and message in reply.body.decode("utf-8")
+
+
+def test_a_server_without_a_result_cache_neither_reads_nor_keeps_answers(cache, monkeypatch):
+    run_cli("--project", str(REPO), "query", "ci-partners")
+    app = _app(result_cache_bytes=0)
+    assert _get(app, "/query/eras").status == 200
+    assert len(kept(cache)) == 1
+    _no_workers(monkeypatch)
+    reply = _get(app, "/query/ci-partners")
+    assert reply.status == 400 and b"a worker was started" in reply.body

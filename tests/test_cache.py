@@ -183,10 +183,11 @@ def test_two_processes_starting_at_once_both_succeed(cache, project):
     assert not [p for p in cache.iterdir() if p.name.endswith(".tmp")]
 
 
-def test_the_warm_query_path_imports_neither_rdflib_pyshacl_nor_owlrl(cache):
+@pytest.mark.parametrize("evaluated", [[], ["--no-cache"]], ids=["answer-kept", "evaluated"])
+def test_the_warm_query_path_imports_neither_rdflib_pyshacl_nor_owlrl(cache, evaluated):
     warm = _kgtool("-m", "kgtool", "query", "ci-partners", cache=cache)
     assert warm.communicate(timeout=120)[1] == "" and warm.returncode == 0
-    run = _kgtool("-X", "importtime", "-m", "kgtool", "query", "ci-partners", cache=cache)
+    run = _kgtool("-X", "importtime", "-m", "kgtool", "query", "ci-partners", *evaluated, cache=cache)
     out, err = run.communicate(timeout=60)
     assert run.returncode == 0 and "(5 rows)" in out
     imported = {line.rsplit("|", 1)[-1].strip() for line in err.splitlines()
@@ -195,9 +196,10 @@ def test_the_warm_query_path_imports_neither_rdflib_pyshacl_nor_owlrl(cache):
     heavy = sorted(m for m in imported if m.split(".")[0] in ("rdflib", "pyshacl", "owlrl", "yaml"))
     assert not heavy, f"the cold query path imported {heavy}"
     # what only writing or the other output formats need: each costs 1-4 ms of every query's start (and
-    # dataclasses: defining one costs ~1 ms, so the query path's records are NamedTuples and slotted classes)
+    # dataclasses: defining one costs ~1 ms, so the query path's records are NamedTuples and slotted classes);
+    # binding and safety: a query without parameters whose safety its cached header records needs neither
     unneeded = sorted(imported & {"shutil", "tempfile", "csv", "bz2", "lzma", "hashlib", "subprocess", "logging",
-                                  "dataclasses"})
+                                  "dataclasses", "kgtool.binding", "kgtool.safety"})
     assert not unneeded, f"the cold query path imported {unneeded}"
 
 

@@ -437,8 +437,10 @@ def test_connections_beyond_the_cap_are_turned_away_and_a_trickled_request_times
         assert fetch(sparql_url(capped, SELECT)).status == 200  # the places are free again
 
 
-def test_a_worker_that_dies_is_a_server_error_not_a_bad_query(project, monkeypatch):
+def test_a_worker_that_dies_is_a_server_error_not_a_bad_query(project, monkeypatch, tmp_path):
     from kgtool import limits
+
+    monkeypatch.setenv("KGTOOL_CACHE_DIR", str(tmp_path / "cache"))  # no answer kept on disk (kgtool.answers)
 
     def died(*_args, **_kwargs):
         raise limits.WorkerDied("the query worker ended without an answer (killed by signal 9; out of memory?)")
@@ -529,8 +531,10 @@ def test_an_entity_and_a_graph_query_in_rdf_xml(server):
     assert by_name.status == 200 and by_name.content_type == "application/rdf+xml"
 
 
-def test_an_identical_request_is_answered_from_the_kept_answer_without_a_worker(project, monkeypatch):
+def test_an_identical_request_is_answered_from_the_kept_answer_without_a_worker(project, monkeypatch, tmp_path):
     from kgtool import webapp
+
+    monkeypatch.setenv("KGTOOL_CACHE_DIR", str(tmp_path / "cache"))  # no answer kept on disk (kgtool.answers)
 
     calls = []
     real = webapp.run_limited_sized
@@ -553,8 +557,10 @@ def test_an_identical_request_is_answered_from_the_kept_answer_without_a_worker(
     assert len(calls) == 3  # the SELECT once (two formats), each year once
 
 
-def test_volatile_queries_and_failures_are_not_kept_but_refusals_are(project, monkeypatch):
+def test_volatile_queries_and_failures_are_not_kept_but_refusals_are(project, monkeypatch, tmp_path):
     from kgtool import webapp
+
+    monkeypatch.setenv("KGTOOL_CACHE_DIR", str(tmp_path / "cache"))  # no answer kept on disk (kgtool.answers)
 
     calls = []
     real = webapp.run_limited_sized
@@ -598,6 +604,7 @@ def test_warm_computes_the_default_answers_so_the_first_visits_run_nothing(tmp_p
     from kgtool.server import _warm
     from webserver import REPO
 
+    monkeypatch.setenv("KGTOOL_CACHE_DIR", str(tmp_path / "cache"))  # no answer kept on disk (kgtool.answers)
     for folder in ("ontology", "data", "queries"):
         (tmp_path / folder).symlink_to(REPO / folder, target_is_directory=True)
     bundled = find_project(tmp_path)
