@@ -334,8 +334,8 @@ class App:
 
         if not self.config.result_cache_bytes:
             return None
-        store = getattr(fn, "__self__", None) if getattr(fn, "__name__", "") == "query" else None
-        if isinstance(store, OxigraphStore):
+        store = getattr(fn, "__self__", None)
+        if isinstance(store, OxigraphStore) and getattr(fn, "__func__", None) is OxigraphStore.query:
             text, bindings = args[0], (args[1] if len(args) > 1 else None) or {}
         elif fn is query_adhoc and isinstance(args[0], OxigraphStore):
             store, text, bindings = args[0], args[1], {}
