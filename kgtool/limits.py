@@ -190,18 +190,24 @@ def check_cap(value: T, max_rows: int | None, hint: str = "raise it with --max-r
     return value
 
 
-def _worker(write_fd: int, fn: Callable[..., Any], args: tuple, kwargs: dict, timeout: float | None,
-            max_rows: int | None, cap_hint: str, max_bytes: int | None = None) -> None:
+def pickled_answer(value: Any, max_bytes: int | None, hint: str) -> bytes:
+    """The answer as a worker sends it back (pickled, with its success flag), refused over ``max_bytes``."""
     import pickle
 
+    payload = pickle.dumps((True, value), protocol=5)
+    if max_bytes and len(payload) > max_bytes:
+        raise ResultTooLarge(f"the result is {len(payload) / 2**20:.0f} MiB, more than the cap of "
+                             f"{max_bytes / 2**20:.0f} MiB", hint=hint)
+    return payload
+
+
+def _worker(write_fd: int, fn: Callable[..., Any], args: tuple, kwargs: dict, timeout: float | None,
+            max_rows: int | None, cap_hint: str, max_bytes: int | None = None) -> None:
     status = 1
     try:
         _harden_worker(timeout)
         try:
-            payload = pickle.dumps((True, check_cap(fn(*args, **kwargs), max_rows, cap_hint)), protocol=5)
-            if max_bytes and len(payload) > max_bytes:
-                raise ResultTooLarge(f"the result is {len(payload) / 2**20:.0f} MiB, more than the cap of "
-                                     f"{max_bytes / 2**20:.0f} MiB", hint=cap_hint)
+            payload = pickled_answer(check_cap(fn(*args, **kwargs), max_rows, cap_hint), max_bytes, cap_hint)
         except BaseException as exc:  # everything goes back to the caller
             payload = _pickled_error(exc)
         with os.fdopen(write_fd, "wb") as out:

@@ -348,17 +348,10 @@ class App:
     def _admitted(self, answer: QueryResult, max_rows: int) -> int:
         """The caps a worker applies (rows, and bytes as pickled), applied to an answer read from disk; its
         pickled size, what the memory cache counts."""
-        import pickle
+        from .limits import check_cap, pickled_answer
 
-        from .limits import check_cap
-
-        check_cap(answer, max_rows, self._CAP_HINT)
-        size = len(pickle.dumps((True, answer), protocol=5))  # as the worker sends it
-        cap = self.config.max_result_bytes
-        if cap and size > cap:
-            raise ResultTooLarge(f"the result is {size / 2**20:.0f} MiB, more than the cap of {cap / 2**20:.0f} MiB",
-                                 hint=self._CAP_HINT)
-        return size
+        checked = check_cap(answer, max_rows, self._CAP_HINT)
+        return len(pickled_answer(checked, self.config.max_result_bytes, self._CAP_HINT))
 
     # -------------------------------------------------------------------------------------- routes
     def sparql(self, request: Request) -> Response:
