@@ -195,6 +195,7 @@ def served(proj, catalogue, args) -> int:
     """Each query's example through kgtool serve's App twice: (status, first s, again s, bytes)."""
     import urllib.parse
 
+    from kgtool.queries import runs_without_parameters
     from kgtool.webapp import App, Request, ServerConfig
 
     os.environ["KGTOOL_CACHE_DIR"] = str(empty_answers())  # "first" is computed, not read from disk
@@ -216,7 +217,7 @@ def served(proj, catalogue, args) -> int:
         query = catalogue.get(name)
         if only and name not in only:
             continue
-        if args.warm and not all(p.default is not None or not p.required for p in query.params):
+        if args.warm and not runs_without_parameters(query):
             continue  # needs a parameter: not warmed, as on the server
         values = {} if args.warm else examples(query)
         request = Request("GET", f"/query/{name}", urllib.parse.urlencode(values),

@@ -55,6 +55,10 @@ def _path(key: str):
     return cache_dir() / FOLDER / f"{key}.json"
 
 
+def is_kept(key: str) -> bool:
+    return _path(key).is_file()
+
+
 def load(key: str) -> QueryResult | None:
     """The kept answer, or None (none kept, or unreadable: it is then computed and written again)."""
     path = _path(key)

@@ -77,9 +77,10 @@ class Built:
     detail: str
 
 
-def build(project, gate_index: bool = False) -> list[Built]:
-    """Build the project's store snapshot now (and the contribution gate's index), as the first query (or
-    check) after a change would: to pay for it in a deploy step, before ``kgtool serve``."""
+def build(project, gate_index: bool = False, answers: bool = False, timeout: float | None = None) -> list[Built]:
+    """Build the project's store snapshot now (and the contribution gate's index, and the answers of the
+    canned queries that run without parameters), as the first query (or check) after a change would: to
+    pay for it in a deploy step, before ``kgtool serve``."""
     from . import snapshot
 
     start, began = time.perf_counter(), time.time()
@@ -97,6 +98,15 @@ def build(project, gate_index: bool = False) -> list[Built]:
         index = GateIndex.open(found)
         seconds = time.perf_counter() - start
         done.append(Built(index.folder.name, index.made_now, seconds, f"{index.subject_count():,} subjects"))
+    if answers:
+        from .run import keep_default_answers
+
+        start = time.perf_counter()
+        warmed = keep_default_answers(project, timeout)
+        total = warmed.computed + warmed.found + len(warmed.failed)
+        detail = f"{warmed.computed + warmed.found} of {total} canned queries that run without parameters answered"
+        detail += "".join(f"\n  not kept: {name}: {why}" for name, why in warmed.failed)
+        done.append(Built("answers", warmed.computed > 0, time.perf_counter() - start, detail))
     return done
 
 

@@ -144,12 +144,18 @@ MAX_SECONDS = 7 * 24 * 3600.0
 
 def _limit_options(command):
     """--timeout and --max-rows, shared by every command that runs a query (kgtool.limits)."""
-    from .limits import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT
+    from .limits import DEFAULT_MAX_ROWS
 
     command = click.option("--max-rows", type=click.IntRange(min=0), default=DEFAULT_MAX_ROWS,
                            show_default=True, help="Refuse a result with more rows (0: no cap).")(command)
+    return _timeout_option("Stop the query after this long (0: no limit).")(command)
+
+
+def _timeout_option(help: str):
+    from .limits import DEFAULT_TIMEOUT
+
     return click.option("--timeout", type=Seconds(min=0, max=MAX_SECONDS), default=DEFAULT_TIMEOUT, show_default=True,
-                        metavar="SECONDS", help="Stop the query after this long (0: no limit).")(command)
+                        metavar="SECONDS", help=help)
 
 
 def _stopped(error: BaseException) -> int:
@@ -649,16 +655,21 @@ def cache_info_cmd(fmt: str, verbose: bool) -> None:
 @cache_group.command("build", context_settings=CONTEXT)
 @click.option("--gate-index", is_flag=True, help="Build the contribution gate's index too (what kgtool validate "
               "FILE and kgtool add use).")
+@click.option("--answers", is_flag=True, help="Compute and keep the answers of the canned queries that run "
+              "without parameters too (what kgtool query NAME and kgtool serve then read).")
+@_timeout_option("With --answers: stop each query after this long (0: no limit).")
 @click.pass_context
-def cache_build_cmd(ctx: click.Context, gate_index: bool) -> None:
+def cache_build_cmd(ctx: click.Context, gate_index: bool, answers: bool, timeout: float) -> None:
     """Build the store snapshot (ontology, data and their OWL RL inferences) now, not at the first query.
 
     For a deploy step before `kgtool serve`, or after pulling new data. Says what it built, in how long,
-    or that it was already built.
+    or that it was already built. A query whose answer could not be had (too slow) is named, and the
+    command still succeeds: that query is evaluated when asked, as without --answers.
     """
     from .cache_admin import build, render_built
 
-    click.echo(render_built(build(_project(ctx), gate_index=gate_index)), nl=False)
+    click.echo(render_built(build(_project(ctx), gate_index=gate_index, answers=answers, timeout=timeout or None)),
+               nl=False)
 
 
 @cache_group.command("clear", context_settings=CONTEXT)

@@ -210,6 +210,12 @@ def query_form(text: str) -> str:
     return match.group(1).upper() if match else "SELECT"
 
 
+def runs_without_parameters(query: Query) -> bool:
+    """A SELECT whose parameters are all optional or defaulted: what its web page shows when none are
+    given, and what ``kgtool serve --warm`` and ``kgtool cache build --answers`` compute ahead."""
+    return query.form == "SELECT" and all(p.default is not None or not p.required for p in query.params)
+
+
 class Catalogue:
     def __init__(self, directory: Path) -> None:
         self.directory = directory

@@ -12,6 +12,7 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import NamedTuple
 
 from .errors import QueryError, UsageError
 from .namespaces import sparql_prologue
@@ -181,6 +182,42 @@ def answered(project: Project, text: str, bindings: dict, inference: bool, engin
     if key is not None:
         answers.keep(key, result)
     return result
+
+
+class Warmed(NamedTuple):
+    """What :func:`keep_default_answers` did: answers computed now, found kept, and the queries whose answer
+    could not be had (too slow, too large, failed), with why."""
+
+    computed: int
+    found: int
+    failed: list[tuple[str, str]]
+
+
+def keep_default_answers(project: Project, timeout: float | None) -> Warmed:
+    """Compute and keep (:mod:`kgtool.answers`) the answer of every canned query that runs without
+    parameters, with inference, each in a worker stopped after ``timeout`` seconds: so that the first
+    ``kgtool query NAME`` after a deploy is answered from the kept answer."""
+    from . import answers
+    from .errors import KgtoolError
+    from .limits import run_limited
+    from .queries import runs_without_parameters
+    from .snapshot import get_snapshot
+
+    snapshot = get_snapshot(project).path.name
+    computed, found, failed = 0, 0, []
+    for query in load_catalogue(project):
+        if not runs_without_parameters(query):
+            continue
+        key = answers.answer_key(snapshot, True, query.text, query.bind({}))
+        if key is not None and answers.is_kept(key):
+            found += 1
+            continue
+        try:
+            run_limited(run_canned, project, query.name, {}, timeout=timeout, max_rows=None)
+            computed += 1
+        except KgtoolError as exc:
+            failed.append((query.name, str(exc)))
+    return Warmed(computed, found, failed)
 
 
 def with_prologue(text: str) -> str:

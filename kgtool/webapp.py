@@ -204,12 +204,13 @@ class App:
         cache (going on would only push out the answers warmed first)."""
         import time
 
+        from .queries import runs_without_parameters
         from .safety import check_query_safety
         from .web import views
 
         jobs: list[tuple] = [(views.timeline, self.store)]
         for query in self.catalogue:
-            if query.form == "SELECT" and all(p.default is not None or not p.required for p in query.params):
+            if runs_without_parameters(query):
                 try:
                     check_query_safety(query.text, f"query {query.name!r}")
                     jobs.append((self.store.query, query.text, query.bind({})))

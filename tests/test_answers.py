@@ -235,3 +235,26 @@ def test_a_server_without_a_result_cache_neither_reads_nor_keeps_answers(cache, 
     _no_workers(monkeypatch)
     reply = _get(app, "/query/ci-partners")
     assert reply.status == 400 and b"a worker was started" in reply.body
+
+
+def test_cache_build_answers_keeps_the_default_answers_and_names_what_it_could_not(cache, monkeypatch):
+    from kgtool.queries import Catalogue, runs_without_parameters
+
+    defaults = [q.name for q in Catalogue(REPO / "queries") if runs_without_parameters(q)]
+    real = run.run_canned
+
+    def eras_fails(project, name, *args, **kwargs):
+        if name == "eras":
+            raise QueryError("query stopped after 1 s: time limit")
+        return real(project, name, *args, **kwargs)
+
+    monkeypatch.setattr(run, "run_canned", eras_fails)
+    out = run_cli("--project", str(REPO), "cache", "build", "--answers").stdout
+    assert "answers: built in" in out and f"{len(defaults) - 1} of {len(defaults)} canned queries" in out
+    assert "not kept: eras: query stopped after 1 s" in out
+    assert len(kept(cache)) == len(defaults) - 1
+    monkeypatch.setattr(run, "run_canned", real)
+    assert "answers: built in" in run_cli("--project", str(REPO), "cache", "build", "--answers").stdout
+    assert "answers: already built" in run_cli("--project", str(REPO), "cache", "build", "--answers").stdout
+    refuse_store(monkeypatch)
+    assert "Aktobe" in run_cli("--project", str(REPO), "query", "ci-partners").stdout
