@@ -26,7 +26,7 @@ import os
 
 from .closure import cache_dir, code_digest, sha256, write_cached_file
 from .errors import InputError
-from .terms import AskResult, GraphResult, QueryResult, SelectResult, Term
+from .terms import AskResult, GraphResult, QueryResult, SelectResult, Term, collector_paused
 
 #: The folder in the cache (a kind of its own in ``kgtool cache info``).
 FOLDER = "answers"
@@ -63,23 +63,41 @@ def load(key: str) -> QueryResult | None:
     """The kept answer, or None (none kept, or unreadable: it is then computed and written again)."""
     path = _path(key)
     try:
-        kept = json.loads(path.read_bytes())
-        if kept.get("format") != ANSWER_FORMAT:
-            return None
-        if "ask" in kept:
-            result: QueryResult = AskResult(bool(kept["ask"]))
-        elif "graph" in kept:
-            result = GraphResult([str(line) for line in kept["graph"]])
-        else:  # each distinct term made once; a cell is its index in the table, -1 when unbound
-            table = [Term(*term) for term in kept["terms"]]
-            table.append(None)
-            rows = [tuple([table[i] for i in row]) for row in kept["rows"]]
-            result = SelectResult([str(name) for name in kept["variables"]], rows)
+        with collector_paused():
+            kept = json.loads(path.read_bytes())
+            if kept.get("format") != ANSWER_FORMAT:
+                return None
+            if "ask" in kept:
+                result: QueryResult = AskResult(bool(kept["ask"]))
+            elif "graph" in kept:
+                result = GraphResult([str(line) for line in kept["graph"]])
+            else:
+                result = SelectResult([str(name) for name in kept["variables"]], _rows(kept))
     except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError):
         return None
     with contextlib.suppress(OSError):
         os.utime(path)  # just used: the last to go when the folder is over its budget
     return result
+
+
+def _rows(kept: dict) -> list[tuple]:
+    """Rows from the kept table: each distinct term is made once (its value, and the index of its kind,
+    datatype and language among the few such shapes); a cell is a term's index, -1 when unbound."""
+    shapes = [tuple(shape) for shape in kept["shapes"]]
+    if not all(len(shape) == 3 and shape[0] in _KINDS and all(isinstance(x, str | None) for x in shape[1:])
+               for shape in shapes):
+        raise ValueError("not a term's kind, datatype and language")
+    flat = kept["terms"]
+    values = flat[0::2]
+    if not all(isinstance(value, str) for value in values):
+        raise ValueError("not a term's value")
+    table = [Term(kind, value, datatype, lang)
+             for value, (kind, datatype, lang) in zip(values, map(shapes.__getitem__, flat[1::2]), strict=True)]
+    table.append(None)
+    return [tuple([table[i] for i in row]) for row in kept["rows"]]
+
+
+_KINDS = ("iri", "literal", "bnode")
 
 
 def keep(key: str, result: QueryResult) -> None:
@@ -92,7 +110,12 @@ def keep(key: str, result: QueryResult) -> None:
     else:
         index: dict = {None: -1}
         rows = [[index.setdefault(cell, len(index) - 1) for cell in row] for row in result.rows]
-        kept = {"variables": result.variables, "terms": [term for term in index if term is not None], "rows": rows}
+        shapes: dict = {}
+        terms: list = []
+        for term in index:
+            if term is not None:
+                terms += (term.value, shapes.setdefault((term.kind, term.datatype, term.lang), len(shapes)))
+        kept = {"variables": result.variables, "shapes": list(shapes), "terms": terms, "rows": rows}
     payload = json.dumps({"format": ANSWER_FORMAT, **kept}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     if len(payload) > MAX_ENTRY_BYTES:
         return

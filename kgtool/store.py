@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from .errors import QueryError, UsageError
-from .terms import AskResult, GraphResult, QueryResult, SelectResult, Term
+from .terms import AskResult, GraphResult, QueryResult, SelectResult, Term, collector_paused
 
 
 class Store(Protocol):
@@ -197,7 +197,8 @@ def from_oxigraph_result(result) -> QueryResult:
         return GraphResult(sorted({f"{t} ." for t in result}))
     variables = [v.value for v in result.variables]
     width = range(len(variables))
-    rows = [tuple(from_oxigraph(solution[i]) for i in width) for solution in result]
+    with collector_paused():
+        rows = [tuple(from_oxigraph(solution[i]) for i in width) for solution in result]
     return SelectResult(variables, rows)
 
 

@@ -126,7 +126,14 @@ def test_the_row_cap_applies_to_a_kept_answer(cache, monkeypatch):
 
 @pytest.mark.parametrize("damage", [b"", b"{not json", b'{"format": "answer-v0", "ask": true}',
                                     b'{"format": "answer-v1", "rows": [[["iri"]]]}', b"\xff\xfe\x00",
-                                    b'{"format": "answer-v1", "variables": ["x"], "terms": [], "rows": [[3]]}'])
+                                    b'{"format": "answer-v1", "variables": ["x"], "shapes": [], "terms": [], '
+                                    b'"rows": [[3]]}',
+                                    b'{"format": "answer-v1", "variables": ["x"], "shapes": [["iri", null, null]], '
+                                    b'"terms": [7, 0], "rows": [[0]]}',
+                                    b'{"format": "answer-v1", "variables": ["x"], "shapes": [["uri", null, null]], '
+                                    b'"terms": ["x", 0], "rows": [[0]]}',
+                                    b'{"format": "answer-v1", "variables": ["x"], "shapes": [["iri", null, null]], '
+                                    b'"terms": ["x", 3], "rows": [[0]]}'])
 def test_an_unreadable_answer_is_computed_again_and_rewritten(cache, damage):
     good = run_cli("--project", str(REPO), "query", "ci-partners", "-f", "csv").stdout
     [path] = kept(cache)
