@@ -254,11 +254,9 @@ def empty_answers() -> Path:
 
 def cli(proj, catalogue, args) -> int:
     """Each query's example through the kgtool command: evaluated, evaluated and kept, answered again."""
-    import shutil
     import subprocess
 
     from kgtool import answers as kept
-    from kgtool.queries import query_form
     from kgtool.snapshot import get_snapshot
 
     kgtool = Path(sys.executable).with_name("kgtool")
@@ -266,40 +264,36 @@ def cli(proj, catalogue, args) -> int:
     command += ["--project", str(proj.root), "query"]
     env = {k: v for k, v in os.environ.items() if k not in ("KGTOOL_ENGINE", "PYTHONDONTWRITEBYTECODE")}
     subprocess.run([*command, "ci-partners", "--no-cache"], env=env, check=True, stdout=subprocess.DEVNULL)
-    answers = empty_answers()
-    env["KGTOOL_CACHE_DIR"] = str(answers)
-    os.environ["KGTOOL_CACHE_DIR"] = str(answers)  # for reading the kept answers here (load_s)
+    # an empty answer folder for the runs, and for reading their kept answers here (load_s)
+    env["KGTOOL_CACHE_DIR"] = os.environ["KGTOOL_CACHE_DIR"] = str(empty_answers())
     snapshot = get_snapshot(proj).path.name
     only = {n for n in args.only.split(",") if n}
     limits = ["--timeout", str(args.timeout), "--max-rows", "0"]
     print("query\tparams\trows\tevaluated_s\tkept_s\tagain_s\tload_s", flush=True)
     record = []
-    try:
-        for name in sorted(catalogue.queries):
-            if only and name not in only:
-                continue
-            query = catalogue.get(name)
-            values = examples(query)
-            params = [item for key, value in values.items() for item in ("-p", key, value)]
-            params += ["-f", "nt" if query_form(query.text) in ("CONSTRUCT", "DESCRIBE") else "csv"]
-            times, rows = [], None
-            for extra in (["--no-cache"], [], []):
-                begun = time.perf_counter()
-                done = subprocess.run([*command, name, *params, *limits, *extra], env=env, capture_output=True)
-                times.append(time.perf_counter() - begun)
-                if done.returncode:
-                    print(f"# {name}: exit {done.returncode}: {done.stderr.decode()[:200]}", flush=True)
-                    break
-                rows = done.stdout.count(b"\n") - (params[-1] == "csv")
-            key = kept.answer_key(snapshot, True, query.text, query.bind(values))
+    for name in sorted(catalogue.queries):
+        if only and name not in only:
+            continue
+        query = catalogue.get(name)
+        values = examples(query)
+        params = [item for key, value in values.items() for item in ("-p", key, value)]
+        params += ["-f", "nt" if query.form in ("CONSTRUCT", "DESCRIBE") else "csv"]
+        times, rows = [], None
+        for extra in (["--no-cache"], [], []):
             begun = time.perf_counter()
-            loaded = kept.load(key) if key else None
-            load = time.perf_counter() - begun if loaded is not None else None
-            label = ",".join(f"{k}={v}" for k, v in values.items()) or "-"
-            print(f"{name}\t{label}\t{rows}\t" + "\t".join(f"{t:.3f}" for t in times) + f"\t{fmt(load)}", flush=True)
-            record.append({"query": name, "params": values, "rows": rows, "seconds": times, "load": load})
-    finally:
-        shutil.rmtree(answers, ignore_errors=True)
+            done = subprocess.run([*command, name, *params, *limits, *extra], env=env, capture_output=True)
+            times.append(time.perf_counter() - begun)
+            if done.returncode:
+                print(f"# {name}: exit {done.returncode}: {done.stderr.decode()[:200]}", flush=True)
+                break
+            rows = done.stdout.count(b"\n") - (params[-1] == "csv")
+        key = kept.answer_key(snapshot, True, query.text, query.bind(values))
+        begun = time.perf_counter()
+        loaded = kept.load(key) if key else None
+        load = time.perf_counter() - begun if loaded is not None else None
+        label = ",".join(f"{k}={v}" for k, v in values.items()) or "-"
+        print(f"{name}\t{label}\t{rows}\t" + "\t".join(f"{t:.3f}" for t in times) + f"\t{fmt(load)}", flush=True)
+        record.append({"query": name, "params": values, "rows": rows, "seconds": times, "load": load})
     again = [r["seconds"][2] for r in record if len(r["seconds"]) == 3]
     loads = [r["load"] for r in record if r["load"] is not None]
     print(f"# again within 0.1 s: {sum(t <= 0.1 for t in again)} of {len(record)}; "

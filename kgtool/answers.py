@@ -4,7 +4,8 @@ At 1M triples a list query takes seconds in Oxigraph, every time: researchers ru
 again and again (with another ``--format``, in a script, after a look at the table). An answer depends
 only on the snapshot it was computed on (content-addressed: :mod:`kgtool.snapshot`, whose key hashes every
 input file, the code that builds it and the pyoxigraph version), on inference being on or off, on the
-query text and its bound parameters, and on the code that binds and reads them (hashed into the key too).
+query text and its bound parameters, and on the code that binds and reads them (its files stamped into the
+key too: :func:`kgtool.closure.code_stamp`).
 So a kept answer is never stale: an edit of ``data/``, ``ontology/`` or the query makes a new key.
 
 What is kept is the result (terms), not the output, so another ``--format`` or terminal width is answered
@@ -24,7 +25,7 @@ import contextlib
 import json
 import os
 
-from .closure import cache_dir, code_digest, sha256, write_cached_file
+from .closure import cache_dir, code_stamp, sha256, write_cached_file
 from .errors import InputError
 from .terms import AskResult, GraphResult, QueryResult, SelectResult, Term, collector_paused
 
@@ -47,7 +48,7 @@ def answer_key(snapshot_key: str, inference: bool, text: str, bindings: dict[str
     if VOLATILE.search(text):
         return None
     bound = json.dumps(sorted([name, list(term)] for name, term in bindings.items()), ensure_ascii=False)
-    parts = (ANSWER_FORMAT, code_digest(*_CODE), snapshot_key, "inferred" if inference else "asserted", bound, text)
+    parts = (ANSWER_FORMAT, code_stamp(*_CODE), snapshot_key, "inferred" if inference else "asserted", bound, text)
     return sha256("\0".join(parts).encode("utf-8")).hexdigest()[:40]
 
 

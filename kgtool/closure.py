@@ -94,6 +94,19 @@ def code_digest(*modules: str) -> str:
     return digest.hexdigest()[:16]
 
 
+def code_stamp(*modules: str) -> str:
+    """Which code this is, from its files' stat instead of their bytes (microseconds, not a millisecond):
+    for entries read on every start and cheap to make again (query answers, parsed query headers). Any
+    edit or reinstall changes a file's ctime, which no tool can set back, so other code never matches;
+    an unchanged reinstall only makes those entries again. (A snapshot is shared across checkouts and
+    costly to build: :func:`code_digest`.)"""
+    here = os.path.dirname(os.path.abspath(__file__))
+    stats = [os.stat(os.path.join(here, f"{name}.py")) for name in modules]
+    signature = "|".join(f"{name}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}:{st.st_dev}"
+                         for name, st in zip(modules, stats, strict=True))
+    return sha256(signature.encode()).hexdigest()[:16]
+
+
 class _Memo:
     """Per-file content digests of large files, keyed by their stat (see the module docstring)."""
 

@@ -93,15 +93,15 @@ _CHECKED_SAFE: set[str] = set()
 
 
 def cached_query(path: Path) -> Query:
-    """parse_query_file, with the result cached under the hash of the file and of the parser's and the
-    safety check's code, with the check's verdict."""
-    from .closure import cache_dir, code_digest, sha256, write_cached_file
+    """parse_query_file, with the result cached under the hash of the file and the stamp of the parser's
+    and the safety check's code (:func:`kgtool.closure.code_stamp`), with the check's verdict."""
+    from .closure import cache_dir, code_stamp, sha256, write_cached_file
 
     try:
         data = path.read_bytes()
     except OSError:  # a folder named x.rq, an unreadable file: the parser says so, naming it
         return parse_query_file(path)
-    key = sha256(code_digest("queries", "safety", "binding").encode() + b"\0" + data).hexdigest()
+    key = sha256(code_stamp("queries", "safety", "binding").encode() + b"\0" + data).hexdigest()
     entry = cache_dir() / "queries" / f"{key[:40]}.json"
     try:
         fields = json.loads(entry.read_text(encoding="utf-8"))

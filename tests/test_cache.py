@@ -238,3 +238,21 @@ def test_data_changed_during_a_build_is_never_published_under_the_old_key(cache,
     places.write_bytes(original)  # the merge is reverted: the old key has nothing cached, so nothing stale
     snapshot_module._found.clear()
     assert b"Merged Meanwhile" not in get_snapshot(project).asserted_file.read_bytes()
+
+
+def test_the_code_stamp_changes_with_any_write_of_the_code_and_only_then(tmp_path, monkeypatch):
+    """What query answers and parsed headers are filed under (closure.code_stamp): a rewrite of a module
+    with the same bytes, size and modification time still changes it (its ctime), so no kept entry
+    outlives the code that made it."""
+    import time
+
+    module = tmp_path / "queries.py"
+    module.write_text("X = 1\n")
+    monkeypatch.setattr(closure, "__file__", str(tmp_path / "closure.py"))
+    first = closure.code_stamp("queries")
+    assert closure.code_stamp("queries") == first
+    before = module.stat()
+    time.sleep(0.01)
+    module.write_text("X = 1\n")
+    os.utime(module, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert closure.code_stamp("queries") != first
