@@ -171,9 +171,9 @@ def _emit(text: str | Iterable[bytes], output: str | None) -> None:
     """Print, or write atomically to a file (no half-written output on failure); ``text`` may come as
     UTF-8 pieces (a large export)."""
     if output and output != "-":
-        from .export import write_atomically
+        from .atomic import write_output
 
-        write_atomically(Path(output), text)
+        write_output(Path(output), text)
     elif isinstance(text, str):
         click.echo(text, nl=False)
     else:
@@ -442,9 +442,9 @@ def _write_picture(payload: str | bytes, output: str) -> None:
             raise UsageError("PNG is not written to the terminal", hint="give -o FILE.png")
         click.echo(payload, nl=False)
         return
-    from .export import write_atomically
+    from .atomic import write_output
 
-    write_atomically(Path(output), payload)
+    write_output(Path(output), payload)
 
 
 @cli.command("timeline", context_settings=CONTEXT)

@@ -343,8 +343,8 @@ def write_docs(docs: Docs, folder) -> list:
     written, not half-way."""
     from pathlib import Path
 
+    from .atomic import write_output
     from .errors import InputError
-    from .export import write_atomically
 
     target = Path(folder)
     try:
@@ -357,6 +357,6 @@ def write_docs(docs: Docs, folder) -> list:
                              hint=f"remove it, or write the documentation into another folder than {folder}")
     written = []
     for name, text in docs.files.items():
-        write_atomically(target / name, text)
+        write_output(target / name, text)
         written.append(target / name)
     return written

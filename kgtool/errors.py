@@ -35,6 +35,18 @@ class InputError(KgtoolError):
     exit_code = ExitCode.UNUSABLE
 
 
+class InvalidTurtle(InputError):
+    """A file of the project (``ontology/``, ``data/``) is not valid Turtle: the data is invalid, so the exit
+    code is that of data that does not conform (1), and `kgtool validate` reports it as a finding."""
+
+    exit_code = ExitCode.PROBLEMS
+
+    def __init__(self, path: object, line: int | None, column: int | None, reason: str) -> None:
+        where = ":".join([str(path), str(line or "?"), *([str(column)] if column else [])])
+        super().__init__(f"{where}: invalid Turtle: {reason}")
+        self.path, self.line, self.column, self.reason = str(path), line, column, reason
+
+
 class UsageError(KgtoolError):
     """The command was called wrongly: unknown query, bad parameter, bad option combination."""
 

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from pathlib import Path
 
 from rdflib import BNode, Graph, Literal, URIRef
 
-from . import atomic
-from .errors import InputError, UsageError
+from .errors import UsageError
 from .fastexport import GRAPH_NAMES as _GRAPH_IRIS
 from .fastexport import nquads, ntriples, trig, turtle
 from .loading import new_graph
@@ -25,19 +23,6 @@ from .namespaces import PREFIXES
 
 FORMATS = {"ttl": "turtle", "nt": "nt", "jsonld": "json-ld", "trig": "trig", "nq": "nquads", "xml": "xml"}
 GRAPH_NAMES = {name: URIRef(iri) for name, iri in _GRAPH_IRIS.items()}
-
-
-def write_atomically(path: Path, text: str | bytes) -> None:
-    """:func:`kgtool.atomic.write_atomically` for an output file the user named: a folder that does not
-    exist, a read-only place or a full disk is a one-line error (nothing is left behind).
-
-    A device or a pipe (``-o /dev/stdout``, ``/dev/null``, a FIFO) is written directly (see there)."""
-    try:
-        if path.is_dir():
-            raise InputError(f"{path}: is a folder", hint="give a file name")
-        atomic.write_atomically(path, text)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write ({exc.strerror or exc})") from None
 
 
 def canonical(graph: Graph) -> Graph:

@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import rules
-from .errors import InputError
+from .errors import InputError, InvalidTurtle
 from .literal_forms import NORMALISED_DATATYPES, may_change
 from .project import Project
 from .report import Finding, Report
@@ -78,7 +78,10 @@ def check_project(project: Project) -> Report:
     from .linkcheck import link_findings
     from .vocabulary import ill_typed_findings, without_datatype_echoes
 
-    report = validate_project_fast(project)
+    try:
+        report = validate_project_fast(project)
+    except InvalidTurtle as exc:  # a finding, as in a contribution: the data does not conform (exit 1)
+        return Report("data/ and ontology/", [syntax_finding(project, exc)])
     snapshot = get_snapshot(project)
     store = snapshot.open()
     extra = ill_typed_findings(snapshot.asserted_file) + _citation_mismatches(store) + _label_languages(store)
@@ -86,6 +89,14 @@ def check_project(project: Project) -> Report:
     extra = [replace(f, focus_label=_label([q.object for q in store.quads_for_pattern(
         to_term(f"<{f.focus}>"), to_term(LABEL), None, None)])) for f in extra]
     return replace(report, findings=without_datatype_echoes(report.findings, extra))
+
+
+def syntax_finding(project: Project, error: InvalidTurtle) -> Finding:
+    """A project file that is not Turtle, as the gate reports a contribution's, named from the project's root."""
+    path = Path(error.path)
+    name = str(path.relative_to(project.root)) if path.is_relative_to(project.root) else error.path
+    return Finding("Violation", f"invalid Turtle: {error.reason}", stage="syntax", file=name, line=error.line,
+                   column=error.column)
 
 
 def _label_languages(store) -> list[Finding]:

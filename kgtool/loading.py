@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rdflib import Graph
 
-from .errors import InputError
+from .errors import InputError, InvalidTurtle
 from .namespaces import PREFIXES
 
 
@@ -33,7 +33,7 @@ def parse_turtle(path: Path, into: Graph | None = None) -> Graph:
     try:
         graph.parse(data=text, format="turtle", publicID=path.resolve().as_uri())
     except Exception as exc:  # rdflib raises many types for bad syntax
-        raise InputError(f"{path}:{_line_of(exc)}: invalid Turtle: {_reason(exc)}") from None
+        raise InvalidTurtle(path, _line_of(exc), None, _reason(exc)) from None
     return graph
 
 
@@ -44,9 +44,9 @@ def parse_files(paths: Iterable[Path], into: Graph | None = None) -> Graph:
     return graph
 
 
-def _line_of(exc: Exception) -> str:
+def _line_of(exc: Exception) -> int | None:
     match = re.search(r"line (\d+)", str(exc))
-    return match.group(1) if match else "?"
+    return int(match.group(1)) if match else None
 
 
 def _reason(exc: Exception) -> str:

@@ -43,9 +43,10 @@ class ResultCache:
             self.hits += 1
             return True, entry[0]
 
-    def put(self, key: Hashable | None, value: Any, pickled_size: int) -> None:
-        """Keep ``value``, evicting the least recently used; over a quarter of the budget or unsized (0): not kept."""
-        size = pickled_size * MEMORY_PER_PICKLED_BYTE
+    def put(self, key: Hashable | None, value: Any, pickled_size: int, memory: int | None = None) -> None:
+        """Keep ``value``, evicting the least recently used; over a quarter of the budget or unsized (0): not kept.
+        Its memory is estimated from its pickled size, unless known (``memory``: a written body's length)."""
+        size = pickled_size * MEMORY_PER_PICKLED_BYTE if memory is None else memory
         if key is None or size <= 0 or size > self.max_bytes // 4:
             return
         with self._lock:

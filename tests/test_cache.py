@@ -183,23 +183,29 @@ def test_two_processes_starting_at_once_both_succeed(cache, project):
     assert not [p for p in cache.iterdir() if p.name.endswith(".tmp")]
 
 
-@pytest.mark.parametrize("evaluated", [[], ["--no-cache"]], ids=["answer-kept", "evaluated"])
-def test_the_warm_query_path_imports_neither_rdflib_pyshacl_nor_owlrl(cache, evaluated):
+@pytest.mark.parametrize("how", [[], ["--no-cache"], ["-o", "{tmp}/out.csv"]],
+                         ids=["answer-kept", "evaluated", "answer-kept-to-a-file"])
+def test_the_warm_query_path_imports_neither_rdflib_pyshacl_nor_owlrl(cache, how, tmp_path):
     warm = _kgtool("-m", "kgtool", "query", "ci-partners", cache=cache)
     assert warm.communicate(timeout=120)[1] == "" and warm.returncode == 0
-    run = _kgtool("-X", "importtime", "-m", "kgtool", "query", "ci-partners", *evaluated, cache=cache)
+    how = [arg.format(tmp=tmp_path) for arg in how]
+    run = _kgtool("-X", "importtime", "-m", "kgtool", "query", "ci-partners", *how, cache=cache)
     out, err = run.communicate(timeout=60)
-    assert run.returncode == 0 and "(5 rows)" in out
+    assert run.returncode == 0
+    assert "(5 rows)" in (out if "-o" not in how else (tmp_path / "out.csv").read_text(encoding="utf-8") + "(5 rows)")
     imported = {line.rsplit("|", 1)[-1].strip() for line in err.splitlines()
                 if line.startswith("import time:")}
-    assert "pyoxigraph" in imported, "the importtime output was not captured"
+    assert "kgtool.snapshot" in imported, "the importtime output was not captured"
+    # a kept answer needs no store (pyoxigraph's import alone costs ~7 ms)
+    assert ("pyoxigraph" in imported) == ("--no-cache" in how)
     heavy = sorted(m for m in imported if m.split(".")[0] in ("rdflib", "pyshacl", "owlrl", "yaml"))
     assert not heavy, f"the cold query path imported {heavy}"
     # what only writing or the other output formats need: each costs 1-4 ms of every query's start (and
     # dataclasses: defining one costs ~1 ms, so the query path's records are NamedTuples and slotted classes);
     # binding and safety: a query without parameters whose safety its cached header records needs neither
-    unneeded = sorted(imported & {"shutil", "tempfile", "csv", "bz2", "lzma", "hashlib", "subprocess", "logging",
-                                  "dataclasses", "kgtool.binding", "kgtool.safety"})
+    unneeded = sorted(imported & {"shutil", "csv", "bz2", "lzma", "hashlib", "subprocess", "logging",
+                                  "dataclasses", "kgtool.binding", "kgtool.safety",
+                                  *(() if "-o" in how else ("tempfile",))})
     assert not unneeded, f"the cold query path imported {unneeded}"
 
 
@@ -256,3 +262,16 @@ def test_the_code_stamp_changes_with_any_write_of_the_code_and_only_then(tmp_pat
     module.write_text("X = 1\n")
     os.utime(module, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert closure.code_stamp("queries") != first
+
+
+def test_the_store_version_in_the_snapshot_key_is_pyoxigraphs_read_without_importing_it(tmp_path, monkeypatch):
+    import pyoxigraph
+
+    from kgtool.snapshot import store_version
+
+    assert store_version() == pyoxigraph.__version__
+    (tmp_path / "pyoxigraph").mkdir()  # a package found first whose version no dist-info names: ask the module
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert store_version() == pyoxigraph.__version__
+    (tmp_path / "pyoxigraph-9.9.9.dist-info").mkdir()
+    assert store_version() == "9.9.9", "the version of the package an import would find"

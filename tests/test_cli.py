@@ -291,6 +291,26 @@ def test_validate_reports_an_ill_typed_literal_in_data_even_where_no_shape_const
         assert "Traceback" not in run_cli("--project", str(root), *command).stderr
 
 
+def test_a_project_file_that_is_not_turtle_is_invalid_data_exit_1(tmp_path):
+    """`kgtool validate` reports it as it reports a contribution's syntax error, from the project's root;
+    the other commands stop on it with its file, line and column. Both exited 2 (input unusable) before."""
+    root = copy_project(tmp_path / "project")
+    places = root / "data" / "places.ttl"
+    lines = places.read_text(encoding="utf-8").count("\n")
+    with places.open("a", encoding="utf-8") as out:
+        out.write("place:oops a kzcn:City , .\n")
+    result = run_cli("--project", str(root), "validate", exit_code=1)
+    assert result.stdout.startswith("data/ and ontology/: does not conform (1 violation")
+    assert f"violation: data/places.ttl:{lines + 1}:26: invalid Turtle: . is not a valid RDF object" in result.stdout
+    finding = json.loads(run_cli("--project", str(root), "validate", "-f", "json", exit_code=1).stdout)["findings"]
+    assert [(f["stage"], f["file"], f["line"], f["column"]) for f in finding] == [
+        ("syntax", "data/places.ttl", lines + 1, 26)]
+    for command in (["query", "ci-partners"], ["query", "ci-partners", "--engine", "rdflib"], ["export"]):
+        stderr = run_cli("--project", str(root), *command, exit_code=1).stderr
+        assert stderr.startswith(f"kgtool: error: {places}:{lines + 1}:") and "invalid Turtle" in stderr
+        assert "Traceback" not in stderr
+
+
 def test_validate_of_the_bundled_data_runs_without_pyshacl():
     """The fast validator (result for result pySHACL's, tests/test_fastvalidate.py) is what the command
     runs; it used to call pySHACL, so the speed the benchmarks measure was not what users got."""
