@@ -112,8 +112,8 @@ def main() -> None:
                 if run.returncode:
                     sys.exit(f"{variant}: {run.stderr.strip().splitlines()[-1] if run.stderr else 'failed'}")
                 result = json.loads(run.stdout)
-                closure = closure or result.pop("files", [])
-                result.pop("files", None)
+                built_files = result.pop("files", None)
+                closure = built_files if variant == "as-shipped" else closure
                 print(json.dumps(result), flush=True)
 
 

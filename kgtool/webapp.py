@@ -443,12 +443,10 @@ class App:
         if not found:
             written = serialize_result(self.run(fn, *args), fmt)
             self.results.put(written_key, written, 0, memory=len(written[0]))
-        body, content_type = written
-        return Response(200, body, content_type, {"Vary": "Accept"})
+        return _written_response(written)
 
     def _result(self, result: QueryResult, fmt: str) -> Response:
-        body, content_type = serialize_result(result, fmt)
-        return Response(200, body, content_type, {"Vary": "Accept"})
+        return _written_response(serialize_result(result, fmt))
 
     def host_allowed(self, host_header: str | None) -> bool:
         """When bound to loopback, only loopback Host names (a DNS-rebinding page cannot reach us), even
@@ -515,6 +513,11 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _written_response(written: tuple[bytes, str]) -> Response:
+    body, content_type = written
+    return Response(200, body, content_type, {"Vary": "Accept"})
 
 
 def _status_of(exc: KgtoolError) -> tuple[int, dict[str, str]]:
